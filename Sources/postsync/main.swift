@@ -1,0 +1,2 @@
+import PostSync
+print(PostSyncVersion.string)
