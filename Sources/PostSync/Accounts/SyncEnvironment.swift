@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+
+/// Receives every finished run; the supervisor, the one writer of the SyncLog, implements it.
+public protocol SyncRecorder: Sendable {
+    /// Writes the entry (assigning `seq` and `id`) and returns it as written.
+    func record(_ entry: SyncLogEntry) async throws -> SyncLogEntry
+}
+
+/// Everything an account actor needs from the daemon, shared by all accounts.
+public struct SyncEnvironment: Sendable {
+    /// Settings of one run.
+    public struct RunSettings: Sendable, Equatable {
+        /// Posts this recent get their metrics refreshed every sync.
+        public var lookback: Duration
+        /// One run's time limit.
+        public var deadline: Duration
+        /// Token refresh timing.
+        public var tokenPolicy: TokenPolicy
+
+        /// Creates settings.
+        public init(lookback: Duration, deadline: Duration, tokenPolicy: TokenPolicy) {
+            self.lookback = lookback
+            self.deadline = deadline
+            self.tokenPolicy = tokenPolicy
+        }
+    }
+
+    /// The store.
+    public var store: Store
+    /// One client per platform.
+    public var clients: [Platform: any PlatformClient]
+    /// The time source.
+    public var clock: any DaemonClock
+    /// Daemon-wide cap of runs in flight.
+    public var limiter: AsyncSemaphore
+    /// Where finished runs go.
+    public var recorder: any SyncRecorder
+    /// Root logger; actors add `account.id`.
+    public var logger: Logger
+
+    /// Creates an environment.
+    public init(
+        store: Store, clients: [Platform: any PlatformClient], clock: any DaemonClock, limiter: AsyncSemaphore,
+        recorder: any SyncRecorder, logger: Logger
+    ) {
+        self.store = store
+        self.clients = clients
+        self.clock = clock
+        self.limiter = limiter
+        self.recorder = recorder
+        self.logger = logger
+    }
+}

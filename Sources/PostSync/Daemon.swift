@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Builds the daemon from a configuration: the store, the SyncLog, the platform clients and the
+/// supervisor, and runs them as one service group. `postsync serve` and the tests build it the
+/// same way.
+public final class Daemon: Sendable {
+    /// The resolved state directory.
+    public let stateDirectory: String
+    /// The configuration in force.
+    public let configuration: Configuration
+    /// The store.
+    public let store: Store
+    /// The SyncLog writer.
+    public let syncLog: SyncLogWriter
+    /// The supervisor of all account workers.
+    public let supervisor: Supervisor
+    let httpClient: HTTPClient
+    let logger: Logger
+
+    /// Opens the state directory (mode 0700), the store and the SyncLog, and builds the clients.
+    /// - Parameters:
+    ///   - configuration: The loaded configuration.
+    ///   - stateDirectory: Where the state lives (resolved by the caller, CONTRACT section 2).
+    ///   - clock: The time source (tests inject a manual one).
+    ///   - seed: Seeds the schedule jitter.
+    ///   - fsync: SyncLog durability policy.
+    ///   - logger: Root logger.
+    /// - Throws: When the directory, the database or the SyncLog cannot be opened.
+    public init(
+        configuration: Configuration, stateDirectory: String, clock: any DaemonClock = SystemClock(),
+        seed: UInt64 = UInt64.random(in: 0...UInt64.max), fsync: SyncLogFsyncPolicy = .everyRecord, logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.stateDirectory = stateDirectory
+        self.logger = logger
+        try Self.prepareStateDirectory(stateDirectory)
+        store = try Store(path: stateDirectory + "/postsync.sqlite")
+        syncLog = try SyncLogWriter(
+            directory: stateDirectory, maxBytes: configuration.synclog.maxBytes, keep: configuration.synclog.keep,
+            fsync: fsync)
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        let transport = HTTPTransport(client: httpClient)
+        let clients = Self.clients(configuration, transport: transport, clock: clock)
+        supervisor = Supervisor(
+            store: store, syncLog: syncLog, clients: clients, settings: Self.supervisorSettings(configuration),
+            maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
+    public func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: supervisor)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("postsync serving", metadata: ["state_dir": "\(stateDirectory)"])
+        do {
+            try await group.run()
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+    }
+
+    /// `serve --once`: syncs every active account once and returns the summary. Call `close()` after.
+    public func runOnce() async throws -> SyncAllSummary {
+        let summary = try await supervisor.syncOnce()
+        await syncLog.close()
+        return summary
+    }
+
+    /// Releases the HTTP client (after `run` or `runOnce` when the caller owns the lifetime).
+    public func close() async {
+        try? await httpClient.shutdown()
+    }
+
+    /// Creates the state directory if needed and makes it private (0700): it holds tokens.
+    public static func prepareStateDirectory(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+    }
+
+    /// The supervisor settings a configuration asks for.
+    public static func supervisorSettings(_ c: Configuration) -> Supervisor.Settings {
+        Supervisor.Settings(
+            schedule: .init(
+                interval: c.sync.interval, jitter: c.sync.jitter,
+                backoff: Backoff(min: c.sync.backoff.min, max: c.sync.backoff.max)),
+            run: .init(
+                lookback: c.sync.lookback, deadline: c.sync.deadline,
+                tokenPolicy: TokenPolicy(
+                    instagramRefreshBefore: c.instagram.refreshBefore, tiktokRefreshBefore: c.tiktok.refreshBefore)),
+            restartMax: c.sync.restart.max, restartWithin: c.sync.restart.within)
+    }
+
+    static func clients(_ c: Configuration, transport: HTTPTransport, clock: any DaemonClock) -> [Platform: any PlatformClient] {
+        let instagram = InstagramClient(
+            transport: transport,
+            settings: .init(
+                graphURL: c.instagram.graphURL, facebookGraphURL: c.instagram.facebookGraphURL,
+                apiVersion: c.instagram.apiVersion, insights: c.instagram.insights,
+                insightsLookback: c.instagram.insightsLookback, insightsEvery: c.instagram.insightsEvery),
+            governor: MetaUsageGovernor(clock: clock), clock: clock)
+        let tiktok = TikTokClient(
+            transport: transport,
+            settings: .init(apiURL: c.tiktok.apiURL, clientKey: c.tiktok.clientKey, clientSecret: c.tiktok.clientSecret?.value),
+            budgets: TikTokBudgets(requestsPerMinute: c.tiktok.requestsPerMinute, clock: clock), clock: clock)
+        return [.instagram: instagram, .tiktok: tiktok]
+    }
+}

@@ -1,0 +1,195 @@
+import AsyncHTTPClient
+import Foundation
+
+/// The Instagram Graph API client for both logins (reference/instagram.md §0–§4).
+public struct InstagramClient: PlatformClient {
+    /// What the client needs from the configuration.
+    public struct Settings: Sendable {
+        /// Instagram Login host.
+        public var graphURL: String
+        /// Facebook Login host.
+        public var facebookGraphURL: String
+        /// `v23.0`.
+        public var apiVersion: String
+        /// Whether to read per-post insights.
+        public var insights: Bool
+        /// Only posts this recent get insights.
+        public var insightsLookback: Duration
+        /// At most this often per post.
+        public var insightsEvery: Duration
+        /// Page size of `/media`.
+        public var pageSize: Int = 50
+
+        /// Creates settings.
+        public init(
+            graphURL: String, facebookGraphURL: String, apiVersion: String, insights: Bool,
+            insightsLookback: Duration, insightsEvery: Duration
+        ) {
+            self.graphURL = graphURL
+            self.facebookGraphURL = facebookGraphURL
+            self.apiVersion = apiVersion
+            self.insights = insights
+            self.insightsLookback = insightsLookback
+            self.insightsEvery = insightsEvery
+        }
+    }
+
+    /// The insights metrics read per post: valid for FEED and REELS media alike.
+    static let insightMetrics = ["views", "reach", "saved", "shares"]
+
+    let transport: HTTPTransport
+    let settings: Settings
+    let governor: MetaUsageGovernor
+    let clock: any DaemonClock
+    /// The longest wait for the usage governor inside one run; longer means "come back later".
+    let maxWait: Duration
+
+    init(transport: HTTPTransport, settings: Settings, governor: MetaUsageGovernor, clock: any DaemonClock, maxWait: Duration = .seconds(10)) {
+        self.transport = transport
+        self.settings = settings
+        self.governor = governor
+        self.clock = clock
+        self.maxWait = maxWait
+    }
+
+    /// Reads `/media` newest first, following `paging.next` until a page reaches past the lookback
+    /// window, then insights for the recent posts that are due.
+    public func fetch(_ request: FetchRequest, calls: CallCounter) async throws(PlatformError) -> FetchResult {
+        let login = request.login ?? .instagram
+        let base = login == .facebook ? settings.facebookGraphURL : settings.graphURL
+        // media_product_type is documented for Facebook Login only.
+        var fields = ["id", "caption", "media_type", "permalink", "timestamp", "like_count", "comments_count"]
+        if login == .facebook { fields.insert("media_product_type", at: 3) }
+        var next: String? = url(base, "\(settings.apiVersion)/\(request.account.externalID)/media", [
+            "fields": fields.joined(separator: ","), "limit": String(settings.pageSize), "access_token": request.accessToken,
+        ])
+        var posts: [FetchedPost] = []
+        while let pageURL = next {
+            let body = try await get(pageURL, key: request.account.externalID, calls: calls)
+            let page: GraphMediaPage
+            do { page = try JSONDecoder().decode(GraphMediaPage.self, from: body) } catch {
+                throw .malformed("Instagram /media page: \(DecodingErrorText.describe(error))")
+            }
+            var reachedLookback = false
+            for media in page.data {
+                let post = Self.post(from: media)
+                posts.append(post)
+                if let start = request.lookbackStart, let published = post.publishedAt, published < start {
+                    reachedLookback = true
+                }
+            }
+            next = reachedLookback || page.data.isEmpty ? nil : page.paging?.next
+        }
+        var result = FetchResult(posts: posts)
+        if settings.insights {
+            try await readInsights(into: &result, request: request, base: base, calls: calls)
+        }
+        return result
+    }
+
+    /// Maps one IG Media object to the store's fields (CONTRACT section 4).
+    static func post(from media: GraphMedia) -> FetchedPost {
+        FetchedPost(
+            postID: media.id, caption: media.caption, mediaType: media.mediaType, productType: media.mediaProductType,
+            permalink: media.permalink, publishedAt: media.timestamp.flatMap(Timestamp.parse),
+            metrics: PostMetrics(likeCount: media.likeCount?.value, commentCount: media.commentsCount?.value),
+            // like_count is left out when the owner hides likes: asked for, so it becomes NULL.
+            coverage: [.likes, .comments])
+    }
+
+    private func readInsights(into result: inout FetchResult, request: FetchRequest, base: String, calls: CallCounter) async throws(PlatformError) {
+        let recent = request.now.addingTimeInterval(-settings.insightsLookback.seconds)
+        var unavailable = 0
+        for index in result.posts.indices {
+            let post = result.posts[index]
+            guard let published = post.publishedAt, published >= recent, post.mediaType != nil else { continue }
+            if let last = request.insightsFetchedAt[post.postID], request.now.timeIntervalSince(last) < settings.insightsEvery.seconds {
+                continue
+            }
+            let body: Data
+            do {
+                body = try await get(url(base, "\(settings.apiVersion)/\(post.postID)/insights", [
+                    "metric": Self.insightMetrics.joined(separator: ","), "access_token": request.accessToken,
+                ]), key: request.account.externalID, calls: calls)
+            } catch {
+                switch error {
+                case .deadAuth, .transient: throw error
+                case .rateLimited:
+                    result.problems.append("insights skipped for the rest of this run: rate limited")
+                    return
+                case .unavailable:
+                    // Permanent for this media: do not ask again until insights_every has passed.
+                    result.insightsRead.append(post.postID)
+                    continue
+                default:
+                    result.problems.append("insights of \(post.postID): \(error)")
+                    continue
+                }
+            }
+            guard let insights = try? JSONDecoder().decode(GraphInsights.self, from: body) else {
+                result.problems.append("insights of \(post.postID): malformed response")
+                continue
+            }
+            var values: [String: Int64] = [:]
+            for metric in insights.data { values[metric.name] = metric.value }
+            var coverage: MetricCoverage = []
+            if let v = values["views"] { result.posts[index].metrics.viewCount = v; coverage.insert(.views) }
+            if let v = values["reach"] { result.posts[index].metrics.reach = v; coverage.insert(.reach) }
+            if let v = values["saved"] { result.posts[index].metrics.saveCount = v; coverage.insert(.saves) }
+            if let v = values["shares"] { result.posts[index].metrics.shareCount = v; coverage.insert(.shares) }
+            // "returns an empty data set instead of 0": unknown now, keep what is stored.
+            if coverage.isEmpty { unavailable += 1 }
+            result.posts[index].coverage.formUnion(coverage)
+            result.insightsRead.append(post.postID)
+        }
+        if unavailable > 0 { result.problems.append("insights unavailable for \(unavailable) post(s)") }
+    }
+
+    /// Refreshes an Instagram Login long-lived token (`ig_refresh_token`), valid 60 days again.
+    public func refresh(
+        account: AccountID, accessToken: String, refreshToken: String?, now: Date, calls: CallCounter
+    ) async throws(PlatformError) -> RefreshedToken {
+        let body = try await get(url(settings.graphURL, "refresh_access_token", [
+            "grant_type": "ig_refresh_token", "access_token": accessToken,
+        ]), key: account.externalID, calls: calls)
+        guard let answer = try? JSONDecoder().decode(GraphTokenAnswer.self, from: body), !answer.accessToken.isEmpty else {
+            throw .malformed("Instagram token refresh answer")
+        }
+        return RefreshedToken(
+            accessToken: answer.accessToken, refreshToken: nil,
+            expiresAt: answer.expiresIn.map { now.addingTimeInterval(TimeInterval($0.value)) }, refreshExpiresAt: nil)
+    }
+
+    /// One GET through the usage governor; non-2xx answers become `PlatformError`s.
+    private func get(_ url: String, key: String, calls: CallCounter) async throws(PlatformError) -> Data {
+        try await governor.acquire(key, maxWait: maxWait)
+        let answer = try await transport.send(.GET, url, calls: calls)
+        let report = MetaUsageReport.parse(
+            appUsage: answer.headers.first(name: "x-app-usage"),
+            businessUseCaseUsage: answer.headers.first(name: "x-business-use-case-usage"))
+        await governor.record(report, key: key)
+        if (200..<300).contains(answer.status) { return answer.body }
+        let retryAfter = answer.headers.first(name: "retry-after").flatMap(Int.init).map { Duration.seconds($0) }
+            ?? report.regainAfter
+        guard let envelope = try? JSONDecoder().decode(GraphErrorEnvelope.self, from: answer.body) else {
+            if answer.status == 429 { throw .rateLimited(retryAfter: retryAfter, "Instagram HTTP 429") }
+            if answer.status >= 500 { throw .transient("Instagram HTTP \(answer.status)") }
+            throw .malformed("Instagram HTTP \(answer.status) without an error body")
+        }
+        let error = GraphErrorClassifier.classify(envelope.error, status: answer.status, retryAfter: retryAfter)
+        if case .rateLimited(let after, _) = error {
+            await governor.block(key, until: clock.now.addingTimeInterval((after ?? .seconds(60)).seconds))
+        }
+        throw error
+    }
+
+    /// `base/path?query` with every value percent-encoded (tokens may hold `+` or `/`).
+    private func url(_ base: String, _ path: String, _ query: [String: String]) -> String {
+        var components = URLComponents(string: base.hasSuffix("/") ? base + path : base + "/" + path)
+        components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        // URLComponents leaves `+` alone, which a server would read as a space.
+        let query = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        components?.percentEncodedQuery = query
+        return components?.string ?? base
+    }
+}

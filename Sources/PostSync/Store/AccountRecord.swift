@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+
+/// How an Instagram account logged in, which decides the Graph host and whether the daemon can
+/// refresh its token.
+public enum InstagramLogin: String, Sendable, Codable, Hashable {
+    /// Business Login for Instagram: `graph.instagram.com`, refreshable long-lived tokens.
+    case instagram
+    /// Facebook Login for Business: `graph.facebook.com`, tokens the daemon cannot refresh.
+    case facebook
+}
+
+/// The persisted state of an account (CONTRACT section 4 `state`).
+public enum AccountState: String, Sendable, Codable, Hashable, CaseIterable {
+    /// Waiting for its next scheduled sync.
+    case idle
+    /// A sync run is in flight.
+    case syncing
+    /// The last run failed; the next one waits out a backoff.
+    case backoff
+    /// autoSync is off.
+    case paused
+    /// The token is dead; no calls until a new token is set.
+    case needsReauth = "needs_reauth"
+    /// The account's worker crash-looped and is parked.
+    case quarantined
+}
+
+/// One row of `accounts`, tokens included. Lives only inside the daemon: it never crosses the
+/// control API (see `AccountView` for that).
+public struct AccountRecord: Sendable, Equatable {
+    /// `platform:external-id`.
+    public var id: AccountID
+    /// Optional display name.
+    public var username: String?
+    /// Instagram only.
+    public var login: InstagramLogin?
+    /// Whether the schedule runs.
+    public var autoSync: Bool
+    /// Persisted state.
+    public var state: AccountState
+    /// Current access token. Secret.
+    public var accessToken: String
+    /// TikTok refresh token. Secret.
+    public var refreshToken: String?
+    /// When the access token expires, if known.
+    public var tokenExpiresAt: Date?
+    /// When the refresh token expires (TikTok), if known.
+    public var refreshExpiresAt: Date?
+    /// When the access token was issued or last refreshed.
+    public var tokenRefreshedAt: Date?
+    /// When the last sync run finished (any status).
+    public var lastSyncAt: Date?
+    /// When the next scheduled sync is due.
+    public var nextSyncAt: Date?
+    /// Failed runs in a row.
+    public var consecutiveFailures: Int
+    /// The last run's error, if it failed.
+    public var lastError: String?
+    /// When the account was added.
+    public var createdAt: Date
+
+    /// Creates a record; every optional field defaults to nil.
+    public init(
+        id: AccountID, username: String? = nil, login: InstagramLogin? = nil, autoSync: Bool = true,
+        state: AccountState = .idle, accessToken: String, refreshToken: String? = nil,
+        tokenExpiresAt: Date? = nil, refreshExpiresAt: Date? = nil, tokenRefreshedAt: Date? = nil,
+        lastSyncAt: Date? = nil, nextSyncAt: Date? = nil, consecutiveFailures: Int = 0,
+        lastError: String? = nil, createdAt: Date
+    ) {
+        self.id = id
+        self.username = username
+        self.login = login
+        self.autoSync = autoSync
+        self.state = state
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.tokenExpiresAt = tokenExpiresAt
+        self.refreshExpiresAt = refreshExpiresAt
+        self.tokenRefreshedAt = tokenRefreshedAt
+        self.lastSyncAt = lastSyncAt
+        self.nextSyncAt = nextSyncAt
+        self.consecutiveFailures = consecutiveFailures
+        self.lastError = lastError
+        self.createdAt = createdAt
+    }
+}
+
+// MARK: - Database
+
+extension AccountRecord {
+    /// Reads a record from a `SELECT * FROM accounts` row.
+    init(row: Row) throws {
+        guard let id = AccountID(row["id"] as String) else {
+            throw StoreError.corrupt("accounts.id \(row["id"] as String? ?? "NULL") is not an account id")
+        }
+        self.init(
+            id: id,
+            username: row["username"],
+            login: (row["login"] as String?).flatMap(InstagramLogin.init(rawValue:)),
+            autoSync: row["auto_sync"],
+            state: AccountState(rawValue: row["state"]) ?? .idle,
+            accessToken: row["access_token"],
+            refreshToken: row["refresh_token"],
+            tokenExpiresAt: StoreDate.decode(row["token_expires_at"]),
+            refreshExpiresAt: StoreDate.decode(row["refresh_expires_at"]),
+            tokenRefreshedAt: StoreDate.decode(row["token_refreshed_at"]),
+            lastSyncAt: StoreDate.decode(row["last_sync_at"]),
+            nextSyncAt: StoreDate.decode(row["next_sync_at"]),
+            consecutiveFailures: row["consecutive_failures"],
+            lastError: row["last_error"],
+            createdAt: StoreDate.decode(row["created_at"]) ?? Date(timeIntervalSince1970: 0)
+        )
+    }
+}
+
+/// Dates are stored as RFC 3339 millisecond text, the same form as every other timestamp that
+/// `postsync` writes, so other programs reading the database see one format.
+enum StoreDate {
+    /// Text for a column, or nil.
+    static func encode(_ date: Date?) -> String? { date.map(Timestamp.format) }
+    /// A date from a column, or nil.
+    static func decode(_ text: String?) -> Date? { text.flatMap(Timestamp.parse) }
+}

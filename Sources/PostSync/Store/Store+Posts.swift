@@ -1,0 +1,162 @@
+import Foundation
+import GRDB
+
+/// What storing one run's posts changed.
+public struct IngestResult: Sendable, Equatable {
+    /// Posts handed in.
+    public var found: Int
+    /// Posts inserted or changed.
+    public var synced: Int
+}
+
+extension Store {
+    /// Upserts the posts one sync run read, keyed by `(platform, post_id)`, in one transaction.
+    /// A `post_metrics` row is written when a post is first seen and whenever one of its metrics
+    /// changes; the same page stored twice changes nothing. Also sets `last_sync_at`.
+    /// - Parameters:
+    ///   - posts: Posts as fetched; metrics outside each post's coverage keep their stored value.
+    ///   - account: The owner.
+    ///   - now: The observation time.
+    /// - Returns: How many posts were found and how many rows were inserted or changed.
+    public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) throws -> IngestResult {
+        let platform = account.platform.rawValue
+        let stamp = Timestamp.format(now)
+        return try writer.write { db in
+            var synced = 0
+            var seen = Set<String>()
+            for post in posts where seen.insert(post.postID).inserted {
+                let existing = try Row.fetchOne(
+                    db.cachedStatement(sql: """
+                        SELECT caption, media_type, permalink, published_at, like_count, comment_count, view_count,
+                            share_count, save_count, reach
+                        FROM posts WHERE platform = ? AND post_id = ?
+                        """),
+                    arguments: [platform, post.postID])
+                let published = StoreDate.encode(post.publishedAt)
+                guard let existing else {
+                    let metrics = post.metrics.merged(into: PostMetrics(), coverage: post.coverage)
+                    try db.cachedStatement(sql: """
+                        INSERT INTO posts (platform, post_id, account_id, caption, media_type, permalink, published_at,
+                            like_count, comment_count, view_count, share_count, save_count, reach, first_seen_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """).execute(arguments: [
+                            platform, post.postID, account.description, post.caption, post.mediaType, post.permalink,
+                            published, metrics.likeCount, metrics.commentCount, metrics.viewCount, metrics.shareCount,
+                            metrics.saveCount, metrics.reach, stamp, stamp,
+                        ])
+                    try insertMetrics(db, platform: platform, postID: post.postID, at: stamp, metrics)
+                    synced += 1
+                    continue
+                }
+                let stored = PostMetrics(
+                    likeCount: existing["like_count"], commentCount: existing["comment_count"],
+                    viewCount: existing["view_count"], shareCount: existing["share_count"],
+                    saveCount: existing["save_count"], reach: existing["reach"])
+                let metrics = post.metrics.merged(into: stored, coverage: post.coverage)
+                let caption = post.caption ?? existing["caption"]
+                let mediaType = post.mediaType ?? existing["media_type"]
+                let permalink = post.permalink ?? existing["permalink"]
+                let publishedAt = published ?? existing["published_at"]
+                let metricsChanged = metrics != stored
+                let fieldsChanged = caption != existing["caption"] || mediaType != existing["media_type"]
+                    || permalink != existing["permalink"] || publishedAt != existing["published_at"]
+                guard metricsChanged || fieldsChanged else { continue }
+                try db.cachedStatement(sql: """
+                    UPDATE posts SET caption = ?, media_type = ?, permalink = ?, published_at = ?, like_count = ?,
+                        comment_count = ?, view_count = ?, share_count = ?, save_count = ?, reach = ?, updated_at = ?
+                    WHERE platform = ? AND post_id = ?
+                    """).execute(arguments: [
+                        caption, mediaType, permalink, publishedAt, metrics.likeCount, metrics.commentCount,
+                        metrics.viewCount, metrics.shareCount, metrics.saveCount, metrics.reach, stamp,
+                        platform, post.postID,
+                    ])
+                if metricsChanged {
+                    try insertMetrics(db, platform: platform, postID: post.postID, at: stamp, metrics)
+                }
+                synced += 1
+            }
+            try db.execute(
+                sql: "UPDATE accounts SET last_sync_at = ? WHERE id = ?", arguments: [stamp, account.description])
+            return IngestResult(found: posts.count, synced: synced)
+        }
+    }
+
+    private func insertMetrics(_ db: GRDB.Database, platform: String, postID: String, at stamp: String, _ m: PostMetrics) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO post_metrics (platform, post_id, observed_at, like_count, comment_count, view_count,
+                share_count, save_count, reach)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                platform, postID, stamp, m.likeCount, m.commentCount, m.viewCount, m.shareCount, m.saveCount, m.reach,
+            ])
+    }
+
+    /// Records that a run ended without storing posts (its `last_sync_at` still moves).
+    public func touchLastSync(_ account: AccountID, at now: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE accounts SET last_sync_at = ? WHERE id = ?",
+                arguments: [Timestamp.format(now), account.description])
+        }
+    }
+
+    /// Ids of the account's stored posts published at or after `since`, newest first.
+    public func postIDs(of account: AccountID, publishedSince since: Date) throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT post_id FROM posts WHERE account_id = ? AND published_at >= ? ORDER BY published_at DESC",
+                arguments: [account.description, Timestamp.format(since)])
+        }
+    }
+
+    /// Number of stored posts per account.
+    public func postCounts() throws -> [String: Int] {
+        try writer.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT account_id, COUNT(*) AS n FROM posts GROUP BY account_id") {
+                counts[row["account_id"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// Stored posts, newest first.
+    /// - Parameters:
+    ///   - account: Only this account's posts, when given.
+    ///   - since: Only posts published at or after this time, when given.
+    ///   - limit: At most this many.
+    public func posts(account: AccountID? = nil, since: Date? = nil, limit: Int = 100) throws -> [PostView] {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let account {
+            clauses.append("account_id = ?")
+            arguments += [account.description]
+        }
+        if let since {
+            clauses.append("published_at >= ?")
+            arguments += [Timestamp.format(since)]
+        }
+        let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        arguments += [limit]
+        return try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM posts \(filter) ORDER BY published_at DESC, post_id DESC LIMIT ?",
+                arguments: arguments
+            ).map(PostView.init(row:))
+        }
+    }
+
+    /// Metric history rows of one post (oldest first): for tests and scripts.
+    public func metricHistory(platform: Platform, postID: String) throws -> [PostMetrics] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM post_metrics WHERE platform = ? AND post_id = ? ORDER BY rowid",
+                arguments: [platform.rawValue, postID]
+            ).map {
+                PostMetrics(
+                    likeCount: $0["like_count"], commentCount: $0["comment_count"], viewCount: $0["view_count"],
+                    shareCount: $0["share_count"], saveCount: $0["save_count"], reach: $0["reach"])
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Synchronization
+
+/// A single-consumer inbox: many producers `post` without waiting, one consumer takes
+/// everything that arrived, waiting (cancellably) when there is nothing. Account actors and the
+/// supervisor receive their commands through one, so a caller never blocks on a busy account.
+public final class Mailbox<Event: Sendable>: Sendable {
+    private enum Waiter {
+        case none
+        case waiting(CheckedContinuation<Void, Never>)
+    }
+
+    private struct State {
+        var events: [Event] = []
+        var waiter: Waiter = .none
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates an empty mailbox.
+    public init() {}
+
+    /// Adds an event and wakes the consumer.
+    public func post(_ event: Event) {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.events.append(event)
+            guard case .waiting(let continuation) = state.waiter else { return nil }
+            state.waiter = .none
+            return continuation
+        }
+        waiter?.resume()
+    }
+
+    /// Takes every pending event, oldest first, without waiting.
+    public func drain() -> [Event] {
+        state.withLock { state in
+            defer { state.events.removeAll(keepingCapacity: true) }
+            return state.events
+        }
+    }
+
+    /// Whether events are pending.
+    public var isEmpty: Bool { state.withLock { $0.events.isEmpty } }
+
+    /// Waits until an event is pending or the task is cancelled. Returns at once if one is.
+    public func waitForEvent() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if !state.events.isEmpty || Task.isCancelled { return true }
+                    state.waiter = .waiting(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+                guard case .waiting(let continuation) = state.waiter else { return nil }
+                state.waiter = .none
+                return continuation
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// Waits until an event is pending or `deadline` passes, whichever comes first.
+    /// - Returns: The pending events (possibly none, on timeout or cancellation).
+    public func receive(until deadline: Date?, clock: any DaemonClock) async -> [Event] {
+        if !isEmpty { return drain() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForEvent() }
+            if let deadline {
+                group.addTask { try? await clock.sleep(until: deadline) }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        return drain()
+    }
+}
+
+import Foundation

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostSync
+
+/// `postsync serve`: the daemon.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the daemon: keep every account in sync until SIGTERM.",
+        discussion: """
+            Exits 0 after a graceful stop (SIGTERM/SIGINT: no new runs start, runs in flight finish \
+            within sync.deadline, the SyncLog is flushed). Exits 2 on a configuration error, naming the key.
+            With --once: sync every active autoSync account once, write the SyncLog, exit \
+            (0 all succeeded, 1 any failed).
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: .long, help: "Sync every active account once and exit (for cron, systemd timers, benchmarks).")
+    var once = false
+
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        let configuration: Configuration
+        do { configuration = try global.loadConfiguration() } catch {
+            printError("postsync: \(error)")
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "postsync")
+        let stateDirectory = global.stateDirectory(configuration)
+        // Everything the daemon creates holds tokens or their traces: private by default.
+        umask(0o077)
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(configuration: configuration, stateDirectory: stateDirectory, logger: logger)
+        } catch {
+            printError("postsync: cannot open the state in \(stateDirectory): \(error)")
+            throw ExitCode(1)
+        }
+        if once {
+            let summary = try await daemon.runOnce()
+            await daemon.close()
+            print("synced \(summary.synced) of \(summary.total) account(s), \(summary.failed) failed")
+            for failure in summary.errors { printError("\(failure.accountId): \(failure.message)") }
+            throw ExitCode(summary.failed == 0 ? 0 : 1)
+        }
+        try await daemon.run()
+    }
+}

@@ -1,2 +1,0 @@
-import PostSync
-print(PostSyncVersion.string)
