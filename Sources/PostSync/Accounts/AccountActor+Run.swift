@@ -125,7 +125,7 @@ extension AccountActor {
         do {
             return try await client.fetch(request, calls: calls)
         } catch {
-            guard case .accessTokenInvalid(let message) = error else { throw error }
+            guard case PlatformError.accessTokenInvalid(let message) = error else { throw error }
             guard !refreshedInRun, record.refreshToken != nil else { throw PlatformError.deadAuth(message) }
         }
         try await refreshToken(client: client, now: now, calls: calls)
@@ -134,7 +134,7 @@ extension AccountActor {
         do {
             return try await client.fetch(retry, calls: calls)
         } catch {
-            if case .accessTokenInvalid(let message) = error { throw PlatformError.deadAuth(message) }
+            if case PlatformError.accessTokenInvalid(let message) = error { throw PlatformError.deadAuth(message) }
             throw error
         }
     }

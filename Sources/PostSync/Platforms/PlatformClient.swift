@@ -82,15 +82,16 @@ public final class CallCounter: Sendable {
     public var value: Int { count.withLock { $0 } }
 }
 
-/// One platform's API, only the calls `postsync` uses. Errors are `PlatformError`.
+/// One platform's API, only the calls `postsync` uses. Errors are `PlatformError`; anything
+/// else thrown is a bug and crashes the account's worker (the supervisor restarts it).
 public protocol PlatformClient: Sendable {
     /// Reads the account's posts (and metrics) for one sync run.
-    func fetch(_ request: FetchRequest, calls: CallCounter) async throws(PlatformError) -> FetchResult
+    func fetch(_ request: FetchRequest, calls: CallCounter) async throws -> FetchResult
     /// Exchanges the account's current credentials for fresh ones.
     /// - Parameters:
     ///   - accessToken: The current access token (Instagram refreshes with it).
     ///   - refreshToken: The current refresh token (TikTok).
     func refresh(
         account: AccountID, accessToken: String, refreshToken: String?, now: Date, calls: CallCounter
-    ) async throws(PlatformError) -> RefreshedToken
+    ) async throws -> RefreshedToken
 }
