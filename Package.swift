@@ -69,6 +69,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "PostSyncSimulatorTests",
+            dependencies: ["PostSyncSimulator"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "PostSyncTests",
             dependencies: ["PostSync", "PostSyncSimulator", "PostSyncTestSupport"],
             swiftSettings: strict

@@ -4,6 +4,8 @@ import Foundation
 public struct TimedOut: Error, CustomStringConvertible {
     /// What was awaited.
     public var what: String
+    /// Creates the error.
+    public init(what: String) { self.what = what }
     /// A message.
     public var description: String { "timed out waiting for \(what)" }
 }

@@ -104,14 +104,15 @@ public actor Supervisor: Service, SyncRecorder {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for record in records {
-                    let mailbox = register(record.id)
+                    guard let mailbox = register(record.id) else { continue }
                     group.addTask { await self.supervise(record, mailbox: mailbox) }
                 }
                 while !shutdown.isFired {
                     let received = await commands.receive(until: nil, clock: clock)
                     if Task.isCancelled { beginShutdown() }
                     for case .add(let record) in received where !shutdown.isFired {
-                        let mailbox = register(record.id)
+                        // An account added while the supervisor was starting is already running.
+                        guard let mailbox = register(record.id) else { continue }
                         group.addTask { await self.supervise(record, mailbox: mailbox) }
                     }
                 }
@@ -134,9 +135,10 @@ public actor Supervisor: Service, SyncRecorder {
         commands.post(.wake)
     }
 
-    private nonisolated func register(_ id: AccountID) -> Mailbox<AccountEvent> {
+    /// Creates the account's slot; nil when it already has one (it is supervised already).
+    private nonisolated func register(_ id: AccountID) -> Mailbox<AccountEvent>? {
         slots.withLock { slots in
-            if let existing = slots[id] { return existing.mailbox }
+            if slots[id] != nil { return nil }
             let mailbox = Mailbox<AccountEvent>()
             slots[id] = Slot(mailbox: mailbox, actor: nil)
             return mailbox
