@@ -1,0 +1,191 @@
+import Foundation
+import PostSyncSimulator
+import PostSyncTestSupport
+import Testing
+
+@testable import PostSync
+
+/// The real engine (store, clients over AsyncHTTPClient, actors, supervisor, SyncLog) against the
+/// simulator over real loopback sockets.
+@Suite struct EngineIntegrationTests {
+    static func simulator(posts: Int = 60, seed: UInt64 = 7) -> SimulatorConfiguration {
+        SimulatorConfiguration(seed: seed, instagramAccounts: 2, tiktokAccounts: 2, postsPerAccount: posts)
+    }
+
+    /// Builds a daemon on a fresh (or given) state directory, runs `body`, closes it.
+    static func withDaemon<T: Sendable>(
+        _ configuration: Configuration, directory: String? = nil, _ body: @Sendable (Daemon) async throws -> T
+    ) async throws -> T {
+        let daemon = try Daemon(
+            configuration: configuration, stateDirectory: directory ?? temporaryDirectory(), seed: 1, fsync: .never,
+            logger: testLogger())
+        do {
+            let result = try await body(daemon)
+            await daemon.close()
+            return result
+        } catch {
+            await daemon.close()
+            throw error
+        }
+    }
+
+    /// Should backfill every post across pages on the first sync, stop at the lookback window
+    /// after that, store nothing twice, and write a metrics row only when a metric changes.
+    @Test func paginationIdempotenceAndMetricHistory() async throws {
+        let simConfig = Self.simulator()
+        try await SimulatorHarness.with(simConfig) { world, url in
+            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            try await Self.withDaemon(config) { daemon in
+                let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
+                #expect(ids.count == 4)
+                let first = try await daemon.supervisor.syncOnce()
+                #expect(first.total == 4 && first.synced == 4 && first.failed == 0, "\(first.errors)")
+                let counts = try daemon.store.postCounts()
+                for id in ids { #expect(counts[id.description] == 60, "\(id) backfilled") }
+                // 60 posts: two /media pages of 50 per Instagram account, three list pages of 20 per TikTok one.
+                #expect(await world.requestCount(endpoint: "instagram.media") == 4)
+                #expect(await world.requestCount(endpoint: "tiktok.video.list") == 6)
+
+                await world.clearRequestLog()
+                let second = try await daemon.supervisor.syncOnce()
+                #expect(second.synced == 4)
+                let entries = try SyncLogReader(directory: daemon.stateDirectory).readAll().entries
+                #expect(entries.count == 8)
+                for entry in entries.suffix(4) {
+                    #expect(entry.postsSynced == 0, "a repeat sync changes nothing: \(entry.accountId)")
+                    #expect(entry.status == .success)
+                }
+                // The lookback window (30 days) ends the paging: one /media page each.
+                #expect(await world.requestCount(endpoint: "instagram.media") == 2)
+                #expect(try daemon.store.postCounts().values.allSatisfy { $0 == 60 })
+
+                // One like on one TikTok post: one changed row, one more metrics row.
+                let tiktok = ids.first { $0.platform == .tiktok }!
+                let newest = await world.posts(platform: "tiktok", externalId: tiktok.externalID)[0]
+                await world.setMetrics(platform: "tiktok", postId: newest.id, likes: newest.likes + 5, comments: nil, views: nil, shares: nil)
+                _ = try await daemon.supervisor.syncOnce()
+                let last = try SyncLogReader(directory: daemon.stateDirectory).readAll().entries.suffix(4)
+                #expect(last.first { $0.accountId == tiktok.description }?.postsSynced == 1)
+                #expect(last.filter { $0.accountId != tiktok.description }.allSatisfy { $0.postsSynced == 0 })
+                let history = try daemon.store.metricHistory(platform: .tiktok, postID: newest.id)
+                #expect(history.count == 2)
+                #expect(history.last?.likeCount == Int64(newest.likes + 5))
+                let stored = try daemon.store.posts(account: tiktok, limit: 1)[0]
+                #expect(stored.postId == newest.id && stored.likeCount == Int64(newest.likes + 5))
+                #expect(stored.saveCount == nil && stored.reach == nil, "TikTok gives no saves or reach: NULL, never 0")
+            }
+        }
+    }
+
+    /// Should commit a rotated TikTok refresh token before using it, and refresh again with it
+    /// after a restart (the simulator rejects a stale one, as TikTok does).
+    @Test func tiktokRotationSurvivesRestart() async throws {
+        let simConfig = Self.simulator(posts: 5)
+        try await SimulatorHarness.with(simConfig) { world, url in
+            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            let directory = try temporaryDirectory()
+            let tiktok = await world.accounts().first { $0.platform == "tiktok" }!
+            let id = AccountID(platform: .tiktok, externalID: tiktok.externalId)
+            let original = tiktok.refreshToken
+            try await Self.withDaemon(config, directory: directory) { daemon in
+                try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
+                // Due for refresh: expires within tiktok.refresh_before (10 min).
+                try daemon.store.saveTokens(
+                    id, accessToken: tiktok.accessToken, refreshToken: nil, expiresAt: Date().addingTimeInterval(60),
+                    refreshExpiresAt: nil, refreshedAt: Date())
+                _ = try await daemon.supervisor.syncOnce()
+                let entry = try SyncLogReader(directory: directory).readAll().entries.first { $0.accountId == id.description }
+                #expect(entry?.tokenRefreshed == true && entry?.status == .success, "\(entry?.errorMessage ?? "")")
+                let stored = try daemon.store.account(id)
+                let current = await world.account(platform: "tiktok", externalId: tiktok.externalId)
+                #expect(stored?.refreshToken == current?.refreshToken)
+                #expect(stored?.refreshToken != original)
+                #expect(stored?.accessToken == current?.accessToken)
+            }
+            // A new daemon on the same state refreshes again with the stored (rotated) token.
+            try await Self.withDaemon(config, directory: directory) { daemon in
+                try daemon.store.saveTokens(
+                    id, accessToken: try daemon.store.account(id)!.accessToken, refreshToken: nil,
+                    expiresAt: Date().addingTimeInterval(60), refreshExpiresAt: nil, refreshedAt: Date())
+                _ = try await daemon.supervisor.syncOnce()
+                let entries = try SyncLogReader(directory: directory).readAll().entries.filter { $0.accountId == id.description }
+                #expect(entries.count == 2)
+                #expect(entries.last?.tokenRefreshed == true && entries.last?.status == .success, "\(entries.last?.errorMessage ?? "")")
+                #expect(try daemon.store.account(id)?.state != .needsReauth)
+            }
+        }
+    }
+
+    /// Should put a revoked account in needs_reauth while the others sync, and make no more calls for it.
+    @Test func deadAuthIsolated() async throws {
+        let simConfig = Self.simulator(posts: 5)
+        try await SimulatorHarness.with(simConfig) { world, url in
+            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            try await Self.withDaemon(config) { daemon in
+                let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
+                let victim = ids.first { $0.platform == .instagram }!
+                await world.revokeToken(platform: "instagram", externalId: victim.externalID)
+                let summary = try await daemon.supervisor.syncOnce()
+                #expect(summary.synced == 3 && summary.failed == 1)
+                #expect(summary.errors.first?.accountId == victim.description)
+                #expect(summary.errors.first?.message.contains("190") == true)
+                #expect(try daemon.store.account(victim)?.state == .needsReauth)
+                await world.clearRequestLog()
+                let again = try await daemon.supervisor.syncOnce()
+                #expect(again.total == 3, "needs_reauth accounts are not active")
+                let calls = await world.requestLog().filter { $0.accountId == victim.description }
+                #expect(calls.isEmpty)
+            }
+        }
+    }
+
+    /// Should run the live supervisor against the simulator and pick up a new post on a manual trigger.
+    @Test func liveSupervisorPicksUpNewPost() async throws {
+        let simConfig = Self.simulator(posts: 3)
+        try await SimulatorHarness.with(simConfig) { world, url in
+            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            try await Self.withDaemon(config) { daemon in
+                let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await daemon.supervisor.run() }
+                    try await eventually("first syncs") {
+                        try SyncLogReader(directory: daemon.stateDirectory).readAll().entries.count == 4
+                    }
+                    let account = ids[0]
+                    let post = await world.publishPost(platform: account.platform.rawValue, externalId: account.externalID)
+                    let entry = try await daemon.supervisor.trigger(account, .manual, wait: true)
+                    #expect(entry?.trigger == .manual && entry?.postsSynced ?? 0 >= 1)
+                    #expect(try daemon.store.posts(account: account, limit: 1).first?.postId == post?.id)
+                    daemon.supervisor.beginShutdown()
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
+    /// Should repair a torn last SyncLog line at start-up and continue the seq after it.
+    @Test func tornSyncLogLineRepaired() async throws {
+        let simConfig = Self.simulator(posts: 2)
+        try await SimulatorHarness.with(simConfig) { world, url in
+            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            let directory = try temporaryDirectory()
+            try await Self.withDaemon(config, directory: directory) { daemon in
+                try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
+                _ = try await daemon.supervisor.syncOnce()
+            }
+            let path = directory + "/synclog.jsonl"
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            handle.seekToEndOfFile()
+            handle.write(Data(#"{"seq":5,"id":"torn","accountId":"instag"#.utf8))
+            try handle.close()
+            try await Self.withDaemon(config, directory: directory) { daemon in
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                #expect(text.hasSuffix("\n") && !text.contains("torn"))
+                _ = try await daemon.supervisor.syncOnce()
+            }
+            let (entries, skipped) = try SyncLogReader(directory: directory).readAll()
+            #expect(skipped == 0)
+            #expect(entries.map(\.seq) == Array(1...8))
+        }
+    }
+}
