@@ -224,3 +224,23 @@ private func appendRaw(_ text: String, to directory: String, _ name: String = "s
         #expect(seqs == [1, 2])
     }
 }
+
+@Suite struct SyncLogLineTests {
+    /// Should write the keys in the contract's order and escape strings so the line decodes back equal.
+    @Test func lineRoundTrips() throws {
+        let date = Date(timeIntervalSince1970: 1_795_000_000.25)
+        let entry = SyncLogEntry(
+            seq: 9, id: "abc", accountId: "tiktok:x", platform: .tiktok, trigger: .webhook, postsFound: 3, postsSynced: 1,
+            status: .partial, errorMessage: "quote \" backslash \\ newline \n tab \t bell \u{07} é", duration: 12,
+            createdAt: date, startedAt: date, apiCalls: 2, tokenRefreshed: true, attempt: 1)
+        let line = entry.jsonLine()
+        let keys = ["seq", "id", "accountId", "platform", "trigger", "postsFound", "postsSynced", "status", "errorMessage",
+                    "duration", "createdAt", "startedAt", "apiCalls", "tokenRefreshed", "attempt"]
+        let positions = keys.map { line.range(of: "\"\($0)\":")!.lowerBound }
+        #expect(positions == positions.sorted())
+        #expect(!line.contains("\n"))
+        let decoded = try JSONCoding.decoder().decode(SyncLogEntry.self, from: Data(line.utf8))
+        #expect(decoded == entry)
+        #expect(line.contains("\"createdAt\":\"2026-11-18T") && line.contains(".250Z\""))
+    }
+}

@@ -42,26 +42,7 @@ public struct Store: Sendable {
     /// Adds an account.
     /// - Throws: `StoreError.accountExists` when the id is taken.
     public func insertAccount(_ record: AccountRecord) throws {
-        try writer.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE id = ?", arguments: [record.id.description]) == true {
-                throw StoreError.accountExists(record.id)
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO accounts (id, platform, external_id, username, login, auto_sync, state, access_token,
-                        refresh_token, token_expires_at, refresh_expires_at, token_refreshed_at, last_sync_at,
-                        next_sync_at, consecutive_failures, last_error, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    record.id.description, record.id.platform.rawValue, record.id.externalID, record.username,
-                    record.login?.rawValue, record.autoSync, record.state.rawValue, record.accessToken,
-                    record.refreshToken, StoreDate.encode(record.tokenExpiresAt),
-                    StoreDate.encode(record.refreshExpiresAt), StoreDate.encode(record.tokenRefreshedAt),
-                    StoreDate.encode(record.lastSyncAt), StoreDate.encode(record.nextSyncAt),
-                    record.consecutiveFailures, record.lastError, StoreDate.encode(record.createdAt),
-                ])
-        }
+        try insertAccounts([record])
     }
 
     /// The account with this id, or nil.
@@ -143,6 +124,33 @@ public struct Store: Sendable {
         try writer.write { db in
             try db.execute(sql: "UPDATE accounts SET auto_sync = ? WHERE id = ?", arguments: [enabled, id.description])
             guard db.changesCount > 0 else { throw StoreError.unknownAccount(id) }
+        }
+    }
+}
+
+extension Store {
+    /// Adds accounts in one transaction.
+    /// - Throws: `StoreError.accountExists` for the first id taken; nothing is added then.
+    public func insertAccounts(_ records: [AccountRecord]) throws {
+        try writer.write { db in
+            for record in records {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE id = ?", arguments: [record.id.description]) == true {
+                    throw StoreError.accountExists(record.id)
+                }
+                try db.cachedStatement(sql: """
+                    INSERT INTO accounts (id, platform, external_id, username, login, auto_sync, state, access_token,
+                        refresh_token, token_expires_at, refresh_expires_at, token_refreshed_at, last_sync_at,
+                        next_sync_at, consecutive_failures, last_error, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [
+                        record.id.description, record.id.platform.rawValue, record.id.externalID, record.username,
+                        record.login?.rawValue, record.autoSync, record.state.rawValue, record.accessToken,
+                        record.refreshToken, StoreDate.encode(record.tokenExpiresAt),
+                        StoreDate.encode(record.refreshExpiresAt), StoreDate.encode(record.tokenRefreshedAt),
+                        StoreDate.encode(record.lastSyncAt), StoreDate.encode(record.nextSyncAt),
+                        record.consecutiveFailures, record.lastError, StoreDate.encode(record.createdAt),
+                    ])
+            }
         }
     }
 }

@@ -61,7 +61,6 @@ public actor SyncLogWriter {
     private let maxBytes: Int64
     private let keep: Int
     private let fsyncPolicy: SyncLogFsyncPolicy
-    private let encoder = JSONCoding.encoder()
     // -1 while closed, or after a failed rotation (then the next append opens the file again).
     private var fd: Int32
     private var isClosed = false
@@ -119,7 +118,7 @@ public actor SyncLogWriter {
         var record = entry
         record.seq = lastSeq + 1
         record.id = UUID().uuidString.lowercased()
-        var line = try encoder.encode(record)
+        var line = Data(record.jsonLine().utf8)
         line.append(0x0A)
         let size = try writeRecord(line)
         lastSeq = record.seq

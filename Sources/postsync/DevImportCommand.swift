@@ -1,0 +1,45 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import PostSync
+import PostSyncSimulator
+
+/// `postsync dev-import`: copies a running simulator's accounts (with their tokens) straight into
+/// the store. For benchmarks and development only; operators add accounts through the daemon.
+struct DevImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev-import",
+        abstract: "Import every account of a running `postsync simulate` into the state directory (development).",
+        shouldDisplay: false)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Base URL of the simulator.", valueName: "url"))
+    var simulator = "http://127.0.0.1:8788"
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        let directory = global.stateDirectory(configuration)
+        var request = HTTPClientRequest(url: simulator + "/_sim/accounts")
+        request.method = .GET
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let body = try await response.body.collect(upTo: 512 << 20)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let accounts = try decoder.decode([SimulatedAccount].self, from: Data(body.readableBytesView))
+        umask(0o077)
+        try Daemon.prepareStateDirectory(directory)
+        let store = try Store(path: directory + "/postsync.sqlite")
+        let now = Date()
+        let records = try accounts.map { account in
+            try NewAccount(
+                platform: Platform(rawValue: account.platform), externalId: account.externalId,
+                accessToken: account.accessToken, refreshToken: account.refreshToken, expiresAt: account.expiresAt,
+                refreshExpiresAt: account.refreshExpiresAt, username: account.username,
+                login: account.login.flatMap(InstagramLogin.init(rawValue:)), issuedAt: account.issuedAt
+            ).record(now: now)
+        }
+        try store.insertAccounts(records)
+        print("imported \(records.count) account(s) into \(directory)")
+    }
+}
