@@ -52,10 +52,25 @@ public final class Daemon: Sendable {
             maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger)
     }
 
+    /// The control socket path: `control.socket`, else `<state_dir>/control.sock`.
+    public var socketPath: String {
+        configuration.control.socket ?? stateDirectory + "/control.sock"
+    }
+
+    /// The long-running services in start order (shutdown runs in reverse: listeners first).
+    public func services(onReady: @escaping @Sendable () async -> Void = {}) -> [any Service] {
+        let api = ControlAPI(supervisor: supervisor, store: store, syncLog: syncLog, startedAt: Date(), logger: logger)
+        let control = ControlServer(api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onReady)
+        return [supervisor, control]
+    }
+
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
     public func run() async throws {
+        // Fail before anything starts when another daemon owns the socket.
+        try ControlServer.clearStaleSocket(at: socketPath)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: supervisor)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("postsync serving", metadata: ["state_dir": "\(stateDirectory)"])
         do {
             try await group.run()

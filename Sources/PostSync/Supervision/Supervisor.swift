@@ -39,6 +39,8 @@ public actor Supervisor: Service, SyncRecorder {
     struct Slot: Sendable {
         var mailbox: Mailbox<AccountEvent>
         var actor: AccountActor?
+        /// Fulfilled when the account's child task has ended.
+        var stopped = Promise<Void>()
     }
 
     let store: Store
@@ -55,6 +57,8 @@ public actor Supervisor: Service, SyncRecorder {
     /// Fired when shutdown begins.
     public nonisolated let shutdown = ShutdownSignal()
     var policies: [AccountID: RestartPolicy] = [:]
+    /// Accounts being removed: never restarted.
+    var removed: Set<AccountID> = []
     var lastStatuses: [String: SyncStatus] = [:]
     /// Called after every SyncLog write (metrics, sd_notify status).
     var observers: [@Sendable (SyncLogEntry) -> Void] = []
@@ -150,8 +154,11 @@ public actor Supervisor: Service, SyncRecorder {
     private func supervise(_ initial: AccountRecord, mailbox: Mailbox<AccountEvent>) async {
         var record = initial
         let id = record.id
-        defer { _ = slots.withLock { $0.removeValue(forKey: id) } }
-        while !shutdown.isFired {
+        defer {
+            slots.withLock { $0.removeValue(forKey: id) }?.stopped.fulfill(())
+            removed.remove(id)
+        }
+        while !shutdown.isFired && !removed.contains(id) {
             let actor = AccountActor(
                 record: record, settings: settings.schedule, runSettings: settings.run, environment: environment,
                 mailbox: mailbox, lastStatus: lastStatuses[id.description], seed: Self.seed(for: id, base: seed))
@@ -160,7 +167,7 @@ public actor Supervisor: Service, SyncRecorder {
                 try await actor.run()
                 return
             } catch {
-                guard !shutdown.isFired else { return }
+                guard !shutdown.isFired, !removed.contains(id) else { return }
                 var policy = policies[id] ?? RestartPolicy(maxRestarts: settings.restartMax, window: settings.restartWithin)
                 let decision = policy.crashed(at: clock.now)
                 policies[id] = policy

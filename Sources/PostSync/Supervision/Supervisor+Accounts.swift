@@ -1,0 +1,62 @@
+import Foundation
+
+extension Supervisor {
+    /// Removes an account: its worker finishes any run in flight and stops, then its rows go.
+    /// - Throws: `StoreError.unknownAccount`.
+    public func removeAccount(_ id: AccountID, keepPosts: Bool) async throws {
+        guard try store.account(id) != nil else { throw StoreError.unknownAccount(id) }
+        if let slot = slots.withLock({ slot in slot[id] }) {
+            removed.insert(id)
+            slot.mailbox.post(.stop)
+            await slot.stopped.value
+        }
+        try store.deleteAccount(id, keepPosts: keepPosts)
+    }
+
+    /// Turns an account's schedule on or off, persisted at once.
+    /// - Throws: `StoreError.unknownAccount`.
+    public func setAutoSync(_ id: AccountID, enabled: Bool) async throws {
+        if let worker = worker(id) {
+            _ = try await worker.setAutoSync(enabled)
+        } else {
+            try store.setAutoSync(id, enabled: enabled)
+        }
+    }
+
+    /// Replaces an account's tokens (clears needs_reauth), persisted at once.
+    /// - Throws: `StoreError.unknownAccount`.
+    public func replaceTokens(_ id: AccountID, _ token: NewAccount) async throws {
+        guard let record = try store.account(id) else { throw StoreError.unknownAccount(id) }
+        let issued = token.issuedTime(platform: id.platform, now: clock.now)
+        if let worker = worker(id) {
+            try await worker.replaceTokens(
+                accessToken: token.accessToken, refreshToken: token.refreshToken, expiresAt: token.expiresAt,
+                refreshExpiresAt: token.refreshExpiresAt, issuedAt: issued)
+        } else {
+            try store.saveTokens(
+                id, accessToken: token.accessToken, refreshToken: token.refreshToken, expiresAt: token.expiresAt,
+                refreshExpiresAt: token.refreshExpiresAt, refreshedAt: issued)
+            try store.saveSchedule(
+                id, state: record.autoSync ? .idle : .paused, nextSyncAt: clock.now, consecutiveFailures: 0, lastError: nil)
+        }
+    }
+
+    /// Marks an account's authorization as removed by the platform (TikTok `authorization.removed`).
+    public func authorizationRemoved(_ id: AccountID, reason: String) async throws {
+        guard let worker = worker(id) else { throw StoreError.unknownAccount(id) }
+        try await worker.authorizationRemoved(reason)
+    }
+
+    /// Queues a sync of every active account without waiting.
+    /// - Returns: How many were queued.
+    public func triggerAll(_ trigger: SyncTrigger) async -> Int {
+        var count = 0
+        for slot in slots.withLock({ Array($0.values) }) {
+            if let actor = slot.actor, await actor.isActive {
+                slot.mailbox.post(.trigger(trigger, nil))
+                count += 1
+            }
+        }
+        return count
+    }
+}
