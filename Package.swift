@@ -76,7 +76,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PostSyncTests",
-            dependencies: ["PostSync", "PostSyncSimulator", "PostSyncTestSupport"],
+            // `postsync` is listed so that `swift test` builds the binary the CLI tests run.
+            dependencies: ["PostSync", "PostSyncSimulator", "PostSyncTestSupport", "postsync"],
             swiftSettings: strict
         ),
     ]
