@@ -44,7 +44,8 @@ YAML
     "$bin" dev-import --simulator "http://127.0.0.1:$port" --state-dir "$state" >/dev/null
     /usr/bin/time -f '%e %M' -o "$work/time-$n" \
         "$bin" serve --once --config "$work/config-$n.yaml" --state-dir "$state" --log-level error >/dev/null 2>"$work/serve-$n.err" || true
-    read -r wall rss_kb <"$work/time-$n"
+    tail -n 1 "$work/time-$n" >"$work/time-$n.last"
+    read -r wall rss_kb <"$work/time-$n.last"
     stored=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from posts').fetchone()[0])" "$state/postsync.sqlite")
     calls=$(python3 -c "
 import json,sys

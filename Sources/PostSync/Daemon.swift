@@ -17,6 +17,10 @@ public final class Daemon: Sendable {
     public let syncLog: SyncLogWriter
     /// The supervisor of all account workers.
     public let supervisor: Supervisor
+    /// Prometheus metrics.
+    public let metrics: DaemonMetrics
+    /// The injected clock.
+    let clock: any DaemonClock
     let httpClient: HTTPClient
     let logger: Logger
 
@@ -36,6 +40,7 @@ public final class Daemon: Sendable {
         self.configuration = configuration
         self.stateDirectory = stateDirectory
         self.logger = logger
+        self.clock = clock
         try Self.prepareStateDirectory(stateDirectory)
         store = try Store(path: stateDirectory + "/postsync.sqlite")
         syncLog = try SyncLogWriter(
@@ -47,9 +52,12 @@ public final class Daemon: Sendable {
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let transport = HTTPTransport(client: httpClient)
         let clients = Self.clients(configuration, transport: transport, clock: clock)
+        let metrics = DaemonMetrics()
+        self.metrics = metrics
         supervisor = Supervisor(
             store: store, syncLog: syncLog, clients: clients, settings: Self.supervisorSettings(configuration),
-            maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger)
+            maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger,
+            onRecord: { metrics.record($0) })
     }
 
     /// The control socket path: `control.socket`, else `<state_dir>/control.sock`.
@@ -58,10 +66,25 @@ public final class Daemon: Sendable {
     }
 
     /// The long-running services in start order (shutdown runs in reverse: listeners first).
-    public func services(onReady: @escaping @Sendable () async -> Void = {}) -> [any Service] {
+    /// - Parameters:
+    ///   - onControlReady: Called once the control socket is bound.
+    ///   - onHTTPReady: Called with the HTTP listener's port once it listens.
+    public func services(
+        onControlReady: @escaping @Sendable () async -> Void = {}, onHTTPReady: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> [any Service] {
         let api = ControlAPI(supervisor: supervisor, store: store, syncLog: syncLog, startedAt: Date(), logger: logger)
-        let control = ControlServer(api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onReady)
-        return [supervisor, control]
+        let control = ControlServer(api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onControlReady)
+        var services: [any Service] = [supervisor, control]
+        if case .address(let host, let port) = configuration.http.listen {
+            let secrets = HTTPListenerAPI.Secrets(
+                instagramAppSecret: configuration.instagram.appSecret?.value,
+                instagramVerifyToken: configuration.instagram.verifyToken?.value,
+                tiktokClientSecret: configuration.tiktok.clientSecret?.value, cronSecret: configuration.cron.secret?.value)
+            let listener = HTTPListenerAPI(supervisor: supervisor, secrets: secrets, metrics: metrics, clock: clock, logger: logger)
+            services.append(HTTPListenerServer(
+                api: listener, host: host, port: port, maxBody: configuration.http.maxBody, logger: logger, onReady: onHTTPReady))
+        }
+        return services
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully.

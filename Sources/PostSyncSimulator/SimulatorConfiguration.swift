@@ -15,7 +15,7 @@ public struct SimulatorConfiguration: Sendable {
     public var tiktokClientKey: String
     /// The TikTok `client_secret` accepted by `/v2/oauth/token/`.
     public var tiktokClientSecret: String
-    /// The Instagram app secret (kept for signing webhooks once they are delivered).
+    /// The Instagram app secret, the key of `X-Hub-Signature-256` on delivered webhooks.
     public var instagramAppSecret: String
     /// Lifetime of an Instagram long-lived token (60 days).
     public var instagramTokenLifetime: TimeInterval
@@ -31,6 +31,9 @@ public struct SimulatorConfiguration: Sendable {
     public var instagramCallsPerHourBudget: Int
     /// TikTok requests per endpoint in any 60 s sliding window before HTTP 429 (TikTok's default: 600).
     public var tiktokRequestsPerMinute: Int
+    /// Base URL of the daemon that receives webhooks (`<url>/webhooks/instagram`, `<url>/webhooks/tiktok`);
+    /// nil delivers none. `SimulatorServer` runs a `WebhookForwarder` when it is set.
+    public var webhookURL: String?
     /// The clock the world reads; inject a fixed or manual clock in tests.
     public var now: @Sendable () -> Date
 
@@ -49,6 +52,7 @@ public struct SimulatorConfiguration: Sendable {
     ///   - pageSizeDefault: Default Instagram `/media` page size.
     ///   - instagramCallsPerHourBudget: Calls per account and hour reported as 100 % usage.
     ///   - tiktokRequestsPerMinute: TikTok per-endpoint limit per sliding minute.
+    ///   - webhookURL: Where webhooks are delivered; nil for none.
     ///   - now: The clock.
     public init(
         seed: UInt64 = 1,
@@ -64,6 +68,7 @@ public struct SimulatorConfiguration: Sendable {
         pageSizeDefault: Int = 25,
         instagramCallsPerHourBudget: Int = 2_000,
         tiktokRequestsPerMinute: Int = 600,
+        webhookURL: String? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.seed = seed
@@ -79,6 +84,7 @@ public struct SimulatorConfiguration: Sendable {
         self.pageSizeDefault = pageSizeDefault
         self.instagramCallsPerHourBudget = instagramCallsPerHourBudget
         self.tiktokRequestsPerMinute = tiktokRequestsPerMinute
+        self.webhookURL = webhookURL
         self.now = now
     }
 }

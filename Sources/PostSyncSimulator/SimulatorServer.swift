@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -30,6 +31,9 @@ public struct SimulatorServer: Sendable {
     }
 
     /// Runs until the surrounding task is cancelled; calls `onReady` with the bound port once listening.
+    ///
+    /// When the world's configuration has a `webhookURL`, a `WebhookForwarder` runs alongside
+    /// and delivers signed webhooks for the world's events (it consumes `world.events`).
     public func run(onReady: @escaping @Sendable (Int) async -> Void) async throws {
         let world = self.world
         let logger = self.logger
@@ -45,7 +49,26 @@ public struct SimulatorServer: Sendable {
             },
             logger: logger
         )
-        try await application.run()
+        guard let forwarder = webhookForwarder() else {
+            try await application.run()
+            return
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await forwarder.run() }
+            // The listener decides the lifetime; the forwarder stops with it.
+            defer { group.cancelAll() }
+            try await application.run()
+        }
+    }
+
+    /// The forwarder for the configured webhook URL, or nil when none is configured.
+    private func webhookForwarder() -> WebhookForwarder? {
+        let configuration = world.configuration
+        guard let url = configuration.webhookURL, !url.isEmpty else { return nil }
+        let sender = WebhookSender(
+            webhookURL: url, appSecret: configuration.instagramAppSecret, tiktokClientSecret: configuration.tiktokClientSecret,
+            tiktokClientKey: configuration.tiktokClientKey, httpClient: .shared)
+        return WebhookForwarder(world: world, sender: sender, logger: logger)
     }
 
     /// Converts one request, lets the world answer it and converts the answer back.

@@ -12,6 +12,7 @@ extension SimulatorWorld {
     /// | `POST /_sim/metrics?account=…[&post=ID][&likes=N&comments=N&views=N&shares=N]` | bump (+1 like on the newest post) or set metrics; answers the post |
     /// | `POST /_sim/expire?account=…`, `POST /_sim/revoke?account=…`, `POST /_sim/reauthorize?account=…` | token changes; answers the account |
     /// | `GET /_sim/fault`, `PUT /_sim/fault?endpoint=E` (body: `SimulatorFault`), `DELETE /_sim/fault?endpoint=E` | faults |
+    /// | `POST /_sim/webhook?account=…&event=E[&post=ID]` | deliver one webhook now (needs a webhook URL); answers 202 and the event |
     func handleAdmin(action: String, request: SimulatorHTTPRequest) -> SimulatorHTTPResponse {
         switch (request.method, action) {
         case ("GET", "accounts"):
@@ -34,6 +35,8 @@ extension SimulatorWorld {
             guard let endpoint = request.query["endpoint"], !endpoint.isEmpty else { return adminError(400, "endpoint is required") }
             setFault(nil, endpoint: endpoint)
             return .encoded(200, configuredFaults())
+        case ("POST", "webhook"):
+            return requestWebhook(query: request.query)
         case ("GET", "posts"), ("POST", "publish"), ("POST", "metrics"), ("POST", "expire"), ("POST", "revoke"), ("POST", "reauthorize"):
             guard let target = Self.parseAccountParameter(request.query["account"]),
                   account(platform: target.platform, externalId: target.externalId) != nil
@@ -84,7 +87,8 @@ extension SimulatorWorld {
         return (platform, externalId)
     }
 
-    private func adminError(_ status: Int, _ message: String) -> SimulatorHTTPResponse {
+    /// An admin error answer: `{"error": message}`.
+    func adminError(_ status: Int, _ message: String) -> SimulatorHTTPResponse {
         let body: [String: String] = ["error": message]
         return .encoded(status, body)
     }

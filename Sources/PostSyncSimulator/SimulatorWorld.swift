@@ -217,13 +217,17 @@ public actor SimulatorWorld {
         accountList.firstIndex { $0.key == key }
     }
 
-    /// Publishes an event for a future webhook deliverer.
-    func emit(_ kind: String, accountKey: String, postId: String?) {
-        guard let index = accountIndex(key: accountKey) else { return }
+    /// Publishes an event for the webhook forwarder (`WebhookForwarder`), and returns it.
+    @discardableResult
+    func emit(_ kind: String, accountKey: String, postId: String?, detail: String? = nil) -> SimulatorEvent? {
+        guard let index = accountIndex(key: accountKey) else { return nil }
         let account = accountList[index]
-        eventContinuation.yield(SimulatorEvent(
-            kind: kind, platform: account.platform, externalId: account.externalId, postId: postId, at: currentTime()
-        ))
+        let event = SimulatorEvent(
+            kind: kind, platform: account.platform, externalId: account.externalId, postId: postId, at: currentTime(),
+            detail: detail
+        )
+        eventContinuation.yield(event)
+        return event
     }
 
     /// The next deterministic 64-bit id (trace ids, log ids).

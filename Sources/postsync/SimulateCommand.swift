@@ -12,8 +12,13 @@ struct SimulateCommand: AsyncParsableCommand {
         discussion: """
             Accounts, posts and tokens are generated deterministically from --seed. Admin endpoints live \
             under /_sim/ (GET /_sim/accounts lists the accounts with their tokens; POST /_sim/publish?account=ID \
-            publishes a post; POST /_sim/expire|revoke?account=ID; PUT /_sim/fault?endpoint=NAME). \
-            Point the daemon at it with instagram.graph_url, instagram.facebook_graph_url and tiktok.api_url.
+            publishes a post; POST /_sim/expire|revoke?account=ID; PUT /_sim/fault?endpoint=NAME; \
+            POST /_sim/webhook?account=ID&event=NAME). \
+            Point the daemon at it with instagram.graph_url, instagram.facebook_graph_url and tiktok.api_url. \
+            With --webhook-url, publishing a post delivers the webhook the platform would (an Instagram comments \
+            change on the new media, TikTok post.publish.publicly_available), and revoking a TikTok account delivers \
+            authorization.removed, signed with the simulator's app secret (sim-app-secret) and client secret \
+            (sim-client-secret).
             """)
 
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
@@ -31,7 +36,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "TikTok requests per minute per endpoint that the simulator enforces (TikTok's default is 600).")
     var tiktokRequestsPerMinute = 600
 
-    @Option(help: ArgumentHelp("Where webhooks would be delivered (used by a later version).", valueName: "url"))
+    @Option(help: ArgumentHelp(
+        "Base URL of a daemon's HTTP listener; signed webhooks go to <url>/webhooks/instagram and <url>/webhooks/tiktok.",
+        valueName: "url"))
     var webhookUrl: String?
 
     func run() async throws {
@@ -43,7 +50,7 @@ struct SimulateCommand: AsyncParsableCommand {
         guard accounts >= 0, posts >= 0 else { throw ValidationError("--accounts and --posts must not be negative") }
         let configuration = SimulatorConfiguration(
             seed: seed, instagramAccounts: (accounts + 1) / 2, tiktokAccounts: accounts / 2, postsPerAccount: posts,
-            tiktokRequestsPerMinute: tiktokRequestsPerMinute)
+            tiktokRequestsPerMinute: tiktokRequestsPerMinute, webhookURL: webhookUrl)
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "postsync.simulate")
         logger.logLevel = .warning

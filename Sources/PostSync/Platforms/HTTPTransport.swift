@@ -34,7 +34,7 @@ struct HTTPTransport: Sendable {
     /// - Throws: `PlatformError.transient` for network failures and timeouts.
     func send(
         _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil, calls: CallCounter
-    ) async throws(PlatformError) -> HTTPAnswer {
+    ) async throws -> HTTPAnswer {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -46,11 +46,11 @@ struct HTTPTransport: Sendable {
             let buffer = try await response.body.collect(upTo: maxBodyBytes)
             return HTTPAnswer(status: Int(response.status.code), headers: response.headers, body: Data(buffer.readableBytesView))
         } catch is CancellationError {
-            throw .transient("request to \(host) cancelled")
+            throw PlatformError.transient("request to \(host) cancelled")
         } catch let error as HTTPClientError {
-            throw .transient("request to \(host) failed: \(error)")
+            throw PlatformError.transient("request to \(host) failed: \(error)")
         } catch {
-            throw .transient("request to \(host) failed: \(type(of: error))")
+            throw PlatformError.transient("request to \(host) failed: \(type(of: error))")
         }
     }
 }

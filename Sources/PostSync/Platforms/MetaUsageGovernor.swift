@@ -18,7 +18,7 @@ actor MetaUsageGovernor {
 
     /// Waits until a call for this business object (IG user id) may go out.
     /// - Throws: `PlatformError.rateLimited` when the wait is longer than `maxWait`.
-    func acquire(_ key: String, maxWait: Duration) async throws(PlatformError) {
+    func acquire(_ key: String, maxWait: Duration) async throws {
         let now = clock.now
         var slot = now
         for k in [key, Self.appKey] {
@@ -32,11 +32,11 @@ actor MetaUsageGovernor {
         }
         let wait = slot.timeIntervalSince(now)
         if wait > maxWait.seconds {
-            throw .rateLimited(retryAfter: .seconds(wait.rounded(.up)), "Meta usage at \(percent)%, waiting for access to return")
+            throw PlatformError.rateLimited(retryAfter: .seconds(wait.rounded(.up)), "Meta usage at \(percent)%, waiting for access to return")
         }
         lastCall[key] = slot
         if wait > 0 {
-            do { try await clock.sleep(until: slot) } catch { throw .transient("cancelled while waiting for the request budget") }
+            do { try await clock.sleep(until: slot) } catch { throw PlatformError.transient("cancelled while waiting for the request budget") }
         }
     }
 

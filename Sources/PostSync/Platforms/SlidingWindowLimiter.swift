@@ -25,7 +25,7 @@ actor SlidingWindowLimiter {
     /// Waits for a slot.
     /// - Parameter maxWait: The longest wait worth sleeping for.
     /// - Throws: `PlatformError.rateLimited` with the wait, when it is longer than `maxWait`.
-    func acquire(maxWait: Duration) async throws(PlatformError) {
+    func acquire(maxWait: Duration) async throws {
         let now = clock.now
         while let first = grants.first, first.addingTimeInterval(window) <= now { grants.removeFirst() }
         var slot = now
@@ -35,11 +35,11 @@ actor SlidingWindowLimiter {
         if let pausedUntil, pausedUntil > slot { slot = pausedUntil }
         let wait = slot.timeIntervalSince(now)
         if wait > maxWait.seconds {
-            throw .rateLimited(retryAfter: .seconds(wait.rounded(.up)), "daemon-wide request budget exhausted")
+            throw PlatformError.rateLimited(retryAfter: .seconds(wait.rounded(.up)), "daemon-wide request budget exhausted")
         }
         grants.append(slot)
         if wait > 0 {
-            do { try await clock.sleep(until: slot) } catch { throw .transient("cancelled while waiting for the request budget") }
+            do { try await clock.sleep(until: slot) } catch { throw PlatformError.transient("cancelled while waiting for the request budget") }
         }
     }
 

@@ -41,10 +41,30 @@ extension Supervisor {
         }
     }
 
-    /// Marks an account's authorization as removed by the platform (TikTok `authorization.removed`).
+    /// Marks an account's authorization as removed by the platform (TikTok `authorization.removed`):
+    /// `needs_reauth` at once, with a SyncLog entry saying why.
+    /// - Throws: `StoreError.unknownAccount`.
     public func authorizationRemoved(_ id: AccountID, reason: String) async throws {
         guard let worker = worker(id) else { throw StoreError.unknownAccount(id) }
         try await worker.authorizationRemoved(reason)
+        let now = clock.now
+        _ = try await record(SyncLogEntry(
+            accountId: id.description, platform: id.platform, trigger: .webhook, postsFound: 0, postsSynced: 0,
+            status: .error, errorMessage: reason, duration: 0, createdAt: now, startedAt: now, apiCalls: 0,
+            tokenRefreshed: false, attempt: 1))
+    }
+
+    /// Answers at once unless the supervisor's executor is stuck; health checks and the watchdog use it.
+    public func ping() -> Bool { true }
+
+    /// Whether `ping` answers within `limit` (real time). The ping runs in its own task on
+    /// purpose: if the supervisor is hung, that task stays stuck, but the check itself returns
+    /// false in time, so `/healthz` answers 503 and the watchdog stops, and systemd restarts us.
+    public nonisolated func answers(within limit: Duration) async -> Bool {
+        let reply = Mailbox<Bool>()
+        Task { reply.post(await self.ping()) }
+        let clock = SystemClock()
+        return await reply.receive(until: clock.now.addingTimeInterval(limit.seconds), clock: clock).first ?? false
     }
 
     /// Queues a sync of every active account without waiting.

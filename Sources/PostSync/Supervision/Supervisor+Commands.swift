@@ -80,32 +80,38 @@ extension Supervisor {
         let environment = environment
         let settings = settings
         let seed = seed
-        return await withTaskGroup(of: (AccountID, Result<SyncLogEntry?, any Error>).self) { group in
+        return await withTaskGroup(of: OnceOutcome.self) { group in
             for record in records {
                 group.addTask {
                     let actor = AccountActor(
                         record: record, settings: settings.schedule, runSettings: settings.run, environment: environment,
                         seed: Self.seed(for: record.id, base: seed))
-                    do { return (record.id, .success(try await actor.syncOnce(trigger: trigger))) } catch {
-                        return (record.id, .failure(error))
+                    do {
+                        return OnceOutcome(id: record.id, entry: try await actor.syncOnce(trigger: trigger), crash: nil)
+                    } catch {
+                        return OnceOutcome(id: record.id, entry: nil, crash: "internal error: \(error)")
                     }
                 }
             }
             var summary = SyncAllSummary(total: records.count, synced: 0, failed: 0, errors: [])
-            for await (id, result) in group {
-                switch result {
-                case .success(let entry?) where entry.status != .error:
+            for await outcome in group {
+                if let entry = outcome.entry, entry.status != .error {
                     summary.synced += 1
-                case .success(let entry):
+                } else {
                     summary.failed += 1
-                    summary.errors.append(.init(accountId: id.description, message: entry?.errorMessage ?? "the run did not start"))
-                case .failure(let error):
-                    summary.failed += 1
-                    summary.errors.append(.init(accountId: id.description, message: "internal error: \(error)"))
+                    let message = outcome.crash ?? outcome.entry?.errorMessage ?? "the run did not start"
+                    summary.errors.append(.init(accountId: outcome.id.description, message: message))
                 }
             }
             summary.errors.sort { $0.accountId < $1.accountId }
             return summary
         }
     }
+}
+
+/// How one `serve --once` run ended.
+struct OnceOutcome: Sendable {
+    var id: AccountID
+    var entry: SyncLogEntry?
+    var crash: String?
 }

@@ -61,7 +61,7 @@ public actor Supervisor: Service, SyncRecorder {
     var removed: Set<AccountID> = []
     var lastStatuses: [String: SyncStatus] = [:]
     /// Called after every SyncLog write (metrics, sd_notify status).
-    var observers: [@Sendable (SyncLogEntry) -> Void] = []
+    let onRecord: (@Sendable (SyncLogEntry) -> Void)?
 
     /// Creates a supervisor.
     /// - Parameters:
@@ -73,10 +73,13 @@ public actor Supervisor: Service, SyncRecorder {
     ///   - clock: The time source.
     ///   - seed: Seeds the per-account jitter generators.
     ///   - logger: Root logger.
+    ///   - onRecord: Called after every SyncLog write (metrics).
     public init(
         store: Store, syncLog: SyncLogWriter, clients: [Platform: any PlatformClient], settings: Settings,
-        maxConcurrent: Int, clock: any DaemonClock, seed: UInt64, logger: Logger
+        maxConcurrent: Int, clock: any DaemonClock, seed: UInt64, logger: Logger,
+        onRecord: (@Sendable (SyncLogEntry) -> Void)? = nil
     ) {
+        self.onRecord = onRecord
         self.store = store
         self.syncLog = syncLog
         self.clients = clients
@@ -211,13 +214,8 @@ public actor Supervisor: Service, SyncRecorder {
     public func record(_ entry: SyncLogEntry) async throws -> SyncLogEntry {
         let written = try await syncLog.append(entry)
         lastStatuses[written.accountId] = written.status
-        for observer in observers { observer(written) }
+        onRecord?(written)
         return written
-    }
-
-    /// Adds a callback run after every SyncLog write.
-    public func observe(_ observer: @escaping @Sendable (SyncLogEntry) -> Void) {
-        observers.append(observer)
     }
 
     /// A stable per-account seed, so one account's jitter does not depend on the others.

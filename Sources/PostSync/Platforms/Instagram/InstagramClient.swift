@@ -54,7 +54,7 @@ public struct InstagramClient: PlatformClient {
 
     /// Reads `/media` newest first, following `paging.next` until a page reaches past the lookback
     /// window, then insights for the recent posts that are due.
-    public func fetch(_ request: FetchRequest, calls: CallCounter) async throws(PlatformError) -> FetchResult {
+    public func fetch(_ request: FetchRequest, calls: CallCounter) async throws -> FetchResult {
         let login = request.login ?? .instagram
         let base = login == .facebook ? settings.facebookGraphURL : settings.graphURL
         // media_product_type is documented for Facebook Login only.
@@ -68,7 +68,7 @@ public struct InstagramClient: PlatformClient {
             let body = try await get(pageURL, key: request.account.externalID, calls: calls)
             let page: GraphMediaPage
             do { page = try JSONDecoder().decode(GraphMediaPage.self, from: body) } catch {
-                throw .malformed("Instagram /media page: \(DecodingErrorText.describe(error))")
+                throw PlatformError.malformed("Instagram /media page: \(DecodingErrorText.describe(error))")
             }
             var reachedLookback = false
             for media in page.data {
@@ -80,11 +80,9 @@ public struct InstagramClient: PlatformClient {
             }
             next = reachedLookback || page.data.isEmpty ? nil : page.paging?.next
         }
-        var result = FetchResult(posts: posts)
-        if settings.insights {
-            try await readInsights(into: &result, request: request, base: base, calls: calls)
-        }
-        return result
+        let result = FetchResult(posts: posts)
+        guard settings.insights else { return result }
+        return try await readInsights(result, request: request, base: base, calls: calls)
     }
 
     /// Maps one IG Media object to the store's fields (CONTRACT section 4).
@@ -97,7 +95,8 @@ public struct InstagramClient: PlatformClient {
             coverage: [.likes, .comments])
     }
 
-    private func readInsights(into result: inout FetchResult, request: FetchRequest, base: String, calls: CallCounter) async throws(PlatformError) {
+    private func readInsights(_ fetched: FetchResult, request: FetchRequest, base: String, calls: CallCounter) async throws -> FetchResult {
+        var result = fetched
         let recent = request.now.addingTimeInterval(-settings.insightsLookback.seconds)
         var unavailable = 0
         for index in result.posts.indices {
@@ -111,12 +110,12 @@ public struct InstagramClient: PlatformClient {
                 body = try await get(url(base, "\(settings.apiVersion)/\(post.postID)/insights", [
                     "metric": Self.insightMetrics.joined(separator: ","), "access_token": request.accessToken,
                 ]), key: request.account.externalID, calls: calls)
-            } catch {
+            } catch let error as PlatformError {
                 switch error {
                 case .deadAuth, .transient: throw error
                 case .rateLimited:
                     result.problems.append("insights skipped for the rest of this run: rate limited")
-                    return
+                    return result
                 case .unavailable:
                     // Permanent for this media: do not ask again until insights_every has passed.
                     result.insightsRead.append(post.postID)
@@ -143,17 +142,18 @@ public struct InstagramClient: PlatformClient {
             result.insightsRead.append(post.postID)
         }
         if unavailable > 0 { result.problems.append("insights unavailable for \(unavailable) post(s)") }
+        return result
     }
 
     /// Refreshes an Instagram Login long-lived token (`ig_refresh_token`), valid 60 days again.
     public func refresh(
         account: AccountID, accessToken: String, refreshToken: String?, now: Date, calls: CallCounter
-    ) async throws(PlatformError) -> RefreshedToken {
+    ) async throws -> RefreshedToken {
         let body = try await get(url(settings.graphURL, "refresh_access_token", [
             "grant_type": "ig_refresh_token", "access_token": accessToken,
         ]), key: account.externalID, calls: calls)
         guard let answer = try? JSONDecoder().decode(GraphTokenAnswer.self, from: body), !answer.accessToken.isEmpty else {
-            throw .malformed("Instagram token refresh answer")
+            throw PlatformError.malformed("Instagram token refresh answer")
         }
         return RefreshedToken(
             accessToken: answer.accessToken, refreshToken: nil,
@@ -161,7 +161,7 @@ public struct InstagramClient: PlatformClient {
     }
 
     /// One GET through the usage governor; non-2xx answers become `PlatformError`s.
-    private func get(_ url: String, key: String, calls: CallCounter) async throws(PlatformError) -> Data {
+    private func get(_ url: String, key: String, calls: CallCounter) async throws -> Data {
         try await governor.acquire(key, maxWait: maxWait)
         let answer = try await transport.send(.GET, url, calls: calls)
         let report = MetaUsageReport.parse(
@@ -172,9 +172,9 @@ public struct InstagramClient: PlatformClient {
         let retryAfter = answer.headers.first(name: "retry-after").flatMap(Int.init).map { Duration.seconds($0) }
             ?? report.regainAfter
         guard let envelope = try? JSONDecoder().decode(GraphErrorEnvelope.self, from: answer.body) else {
-            if answer.status == 429 { throw .rateLimited(retryAfter: retryAfter, "Instagram HTTP 429") }
-            if answer.status >= 500 { throw .transient("Instagram HTTP \(answer.status)") }
-            throw .malformed("Instagram HTTP \(answer.status) without an error body")
+            if answer.status == 429 { throw PlatformError.rateLimited(retryAfter: retryAfter, "Instagram HTTP 429") }
+            if answer.status >= 500 { throw PlatformError.transient("Instagram HTTP \(answer.status)") }
+            throw PlatformError.malformed("Instagram HTTP \(answer.status) without an error body")
         }
         let error = GraphErrorClassifier.classify(envelope.error, status: answer.status, retryAfter: retryAfter)
         if case .rateLimited(let after, _) = error {

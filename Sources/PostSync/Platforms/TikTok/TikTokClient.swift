@@ -40,7 +40,7 @@ public struct TikTokClient: PlatformClient {
     /// Lists videos newest first (20 a page, cursor paging while `has_more`) until a page reaches
     /// past the lookback window, then refreshes the metrics of known recent videos that the list
     /// did not return with `/v2/video/query/` (20 ids a call).
-    public func fetch(_ request: FetchRequest, calls: CallCounter) async throws(PlatformError) -> FetchResult {
+    public func fetch(_ request: FetchRequest, calls: CallCounter) async throws -> FetchResult {
         var posts: [FetchedPost] = []
         var cursor: Int64?
         var seen = Set<String>()
@@ -93,10 +93,10 @@ public struct TikTokClient: PlatformClient {
     /// commit the answer before using it.
     public func refresh(
         account: AccountID, accessToken: String, refreshToken: String?, now: Date, calls: CallCounter
-    ) async throws(PlatformError) -> RefreshedToken {
-        guard let refreshToken, !refreshToken.isEmpty else { throw .deadAuth("no refresh token stored") }
+    ) async throws -> RefreshedToken {
+        guard let refreshToken, !refreshToken.isEmpty else { throw PlatformError.deadAuth("no refresh token stored") }
         guard let key = settings.clientKey, let secret = settings.clientSecret else {
-            throw .api("tiktok.client_key and tiktok.client_secret must be configured to refresh tokens")
+            throw PlatformError.api("tiktok.client_key and tiktok.client_secret must be configured to refresh tokens")
         }
         try await budgets.token.acquire(maxWait: maxWait)
         let form = FormEncoding.encode([
@@ -108,18 +108,18 @@ public struct TikTokClient: PlatformClient {
             body: Data(form.utf8), calls: calls)
         if answer.status == 429 { throw await rateLimited(budgets.token, "TikTok token endpoint") }
         guard let token = try? JSONDecoder().decode(TikTokTokenAnswer.self, from: answer.body) else {
-            if answer.status >= 500 { throw .transient("TikTok token endpoint HTTP \(answer.status)") }
-            throw .malformed("TikTok token endpoint HTTP \(answer.status)")
+            if answer.status >= 500 { throw PlatformError.transient("TikTok token endpoint HTTP \(answer.status)") }
+            throw PlatformError.malformed("TikTok token endpoint HTTP \(answer.status)")
         }
         if let error = token.error, !error.isEmpty {
             let message = "TikTok OAuth \(error): \(token.errorDescription ?? "")"
             switch error {
-            case "invalid_grant", "access_denied", "unauthorized_client": throw .deadAuth(message)
-            case "server_error", "temporarily_unavailable": throw .transient(message)
-            default: throw .api(message)
+            case "invalid_grant", "access_denied", "unauthorized_client": throw PlatformError.deadAuth(message)
+            case "server_error", "temporarily_unavailable": throw PlatformError.transient(message)
+            default: throw PlatformError.api(message)
             }
         }
-        guard let access = token.accessToken, !access.isEmpty else { throw .malformed("TikTok token answer without access_token") }
+        guard let access = token.accessToken, !access.isEmpty else { throw PlatformError.malformed("TikTok token answer without access_token") }
         return RefreshedToken(
             accessToken: access, refreshToken: token.refreshToken,
             expiresAt: token.expiresIn.map { now.addingTimeInterval(TimeInterval($0)) },
@@ -130,29 +130,29 @@ public struct TikTokClient: PlatformClient {
     private func call<Payload: Decodable>(
         _ path: String, budget: SlidingWindowLimiter, json: some Encodable & Sendable, token: String, calls: CallCounter,
         as: Payload.Type
-    ) async throws(PlatformError) -> Payload {
+    ) async throws -> Payload {
         try await budget.acquire(maxWait: maxWait)
         let body: Data
-        do { body = try JSONEncoder().encode(json) } catch { throw .api("request body could not be encoded") }
+        do { body = try JSONEncoder().encode(json) } catch { throw PlatformError.api("request body could not be encoded") }
         let answer = try await transport.send(
             .POST, settings.apiURL + path + "?fields=" + Self.fields,
             headers: [("Authorization", "Bearer " + token), ("Content-Type", "application/json")], body: body, calls: calls)
         let envelope: TikTokEnvelope<Payload>
         do { envelope = try JSONDecoder().decode(TikTokEnvelope<Payload>.self, from: answer.body) } catch {
             if answer.status == 429 { throw await rateLimited(budget, "TikTok \(path) HTTP 429") }
-            if answer.status >= 500 { throw .transient("TikTok \(path) HTTP \(answer.status)") }
-            throw .malformed("TikTok \(path): \(DecodingErrorText.describe(error))")
+            if answer.status >= 500 { throw PlatformError.transient("TikTok \(path) HTTP \(answer.status)") }
+            throw PlatformError.malformed("TikTok \(path): \(DecodingErrorText.describe(error))")
         }
         let message = "TikTok \(envelope.error.code): \(envelope.error.message ?? "")"
         switch envelope.error.code {
         case "ok":
-            guard let data = envelope.data else { throw .malformed("TikTok \(path): no data") }
+            guard let data = envelope.data else { throw PlatformError.malformed("TikTok \(path): no data") }
             return data
-        case "access_token_invalid": throw .accessTokenInvalid(message)
-        case "scope_not_authorized": throw .deadAuth(message)
+        case "access_token_invalid": throw PlatformError.accessTokenInvalid(message)
+        case "scope_not_authorized": throw PlatformError.deadAuth(message)
         case "rate_limit_exceeded": throw await rateLimited(budget, message)
-        case "internal_error": throw .transient(message)
-        default: throw answer.status >= 500 ? .transient(message) : .api(message)
+        case "internal_error": throw PlatformError.transient(message)
+        default: throw answer.status >= 500 ? PlatformError.transient(message) : PlatformError.api(message)
         }
     }
 
