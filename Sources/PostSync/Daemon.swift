@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Builds the daemon from a configuration: the store, the SyncLog, the platform clients and the
 /// supervisor, and runs them as one service group. `postsync serve` and the tests build it the
@@ -9,8 +10,14 @@ import ServiceLifecycle
 public final class Daemon: Sendable {
     /// The resolved state directory.
     public let stateDirectory: String
-    /// The configuration in force.
+    /// The configuration the daemon started with (what cannot change live comes from here).
     public let configuration: Configuration
+    /// The configuration in force after reloads.
+    let current: Mutex<Configuration>
+    /// Re-reads the configuration file (SIGHUP); nil when there is none.
+    let reloadConfiguration: (@Sendable () throws -> Configuration)?
+    /// The listener's secrets, replaced on reload.
+    let listenerSecrets: SecretsBox
     /// The store.
     public let store: Store
     /// The SyncLog writer.
@@ -32,12 +39,17 @@ public final class Daemon: Sendable {
     ///   - seed: Seeds the schedule jitter.
     ///   - fsync: SyncLog durability policy.
     ///   - logger: Root logger.
+    ///   - reloadConfiguration: Re-reads the config file on SIGHUP.
     /// - Throws: When the directory, the database or the SyncLog cannot be opened.
     public init(
         configuration: Configuration, stateDirectory: String, clock: any DaemonClock = SystemClock(),
-        seed: UInt64 = UInt64.random(in: 0...UInt64.max), fsync: SyncLogFsyncPolicy = .everyRecord, logger: Logger
+        seed: UInt64 = UInt64.random(in: 0...UInt64.max), fsync: SyncLogFsyncPolicy = .everyRecord, logger: Logger,
+        reloadConfiguration: (@Sendable () throws -> Configuration)? = nil
     ) throws {
         self.configuration = configuration
+        current = Mutex(configuration)
+        self.reloadConfiguration = reloadConfiguration
+        listenerSecrets = SecretsBox(Self.listenerSecrets(configuration))
         self.stateDirectory = stateDirectory
         self.logger = logger
         self.clock = clock
@@ -76,24 +88,45 @@ public final class Daemon: Sendable {
         let control = ControlServer(api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onControlReady)
         var services: [any Service] = [supervisor, control]
         if case .address(let host, let port) = configuration.http.listen {
-            let secrets = HTTPListenerAPI.Secrets(
-                instagramAppSecret: configuration.instagram.appSecret?.value,
-                instagramVerifyToken: configuration.instagram.verifyToken?.value,
-                tiktokClientSecret: configuration.tiktok.clientSecret?.value, cronSecret: configuration.cron.secret?.value)
-            let listener = HTTPListenerAPI(supervisor: supervisor, secrets: secrets, metrics: metrics, clock: clock, logger: logger)
+            let listener = HTTPListenerAPI(
+                supervisor: supervisor, secrets: listenerSecrets, metrics: metrics, clock: clock, logger: logger)
             services.append(HTTPListenerServer(
                 api: listener, host: host, port: port, maxBody: configuration.http.maxBody, logger: logger, onReady: onHTTPReady))
         }
         return services
     }
 
-    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
-    public func run() async throws {
+    /// What `run` needs from systemd's environment (read by the executable, not the library).
+    public struct SystemdSettings: Sendable {
+        /// nil when not started by systemd.
+        public var notifier: SystemdNotifier?
+        /// Half of `WATCHDOG_USEC`, nil without a watchdog.
+        public var watchdogInterval: Duration?
+        /// Test hook: SIGUSR1 hangs the supervisor.
+        public var hangOnSIGUSR1: Bool
+
+        /// Creates the settings.
+        public init(notifier: SystemdNotifier?, watchdogInterval: Duration?, hangOnSIGUSR1: Bool = false) {
+            self.notifier = notifier
+            self.watchdogInterval = watchdogInterval
+            self.hangOnSIGUSR1 = hangOnSIGUSR1
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down gracefully. SIGHUP reloads.
+    public func run(systemd: SystemdSettings = .init(notifier: nil, watchdogInterval: nil)) async throws {
         // Fail before anything starts when another daemon owns the socket.
         try ControlServer.clearStaleSocket(at: socketPath)
+        let listening = if case .address = configuration.http.listen { 2 } else { 1 }
+        let readiness = Readiness(listeners: listening)
+        var all = services(onControlReady: { readiness.mark() }, onHTTPReady: { _ in readiness.mark() })
+        all.append(SystemdService(
+            notifier: systemd.notifier, readiness: readiness, supervisor: supervisor,
+            watchdogInterval: systemd.watchdogInterval, logger: logger))
+        all.append(ReloadService(daemon: self, notifier: systemd.notifier, hangOnSIGUSR1: systemd.hangOnSIGUSR1))
         let group = ServiceGroup(
             configuration: .init(
-                services: services().map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: all.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("postsync serving", metadata: ["state_dir": "\(stateDirectory)"])
         do {
             try await group.run()

@@ -11,6 +11,12 @@ struct GlobalOptions: ParsableArguments {
         "State directory; else $POSTSYNC_STATE_DIR, $STATE_DIRECTORY, state_dir in the config, ./state.", valueName: "dir"))
     var stateDir: String?
 
+    /// The configuration file named by `--config` or `$POSTSYNC_CONFIG`, if any.
+    var configPath: String? {
+        let path = config ?? ProcessInfo.processInfo.environment["POSTSYNC_CONFIG"]
+        return path?.isEmpty == false ? path : nil
+    }
+
     /// The configuration file named by flag or environment, loaded; defaults when none.
     /// - Throws: `ValidationError`-style exit 2 with the key named.
     func loadConfiguration() throws -> Configuration {

@@ -32,18 +32,22 @@ struct ServeCommand: AsyncParsableCommand {
             printError("postsync: \(error)")
             throw ExitCode(2)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let environment = ProcessInfo.processInfo.environment
+        // Under systemd, lines carry syslog priorities and no timestamp (journald adds both).
+        let journal = JournalLogHandler.stderrIsJournal(environment: environment)
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, journal: journal, logLevel: level) }
         let logger = Logger(label: "postsync")
         let stateDirectory = global.stateDirectory(configuration)
         // Everything the daemon creates holds tokens or their traces: private by default.
         umask(0o077)
         let daemon: Daemon
         do {
-            daemon = try Daemon(configuration: configuration, stateDirectory: stateDirectory, logger: logger)
+            var reload: (@Sendable () throws -> Configuration)?
+            if let path = global.configPath {
+                reload = { @Sendable () throws -> Configuration in try ConfigurationLoader.load(path: path) }
+            }
+            daemon = try Daemon(
+                configuration: configuration, stateDirectory: stateDirectory, logger: logger, reloadConfiguration: reload)
         } catch {
             printError("postsync: cannot open the state in \(stateDirectory): \(error)")
             throw ExitCode(1)
@@ -55,6 +59,15 @@ struct ServeCommand: AsyncParsableCommand {
             for failure in summary.errors { printError("\(failure.accountId): \(failure.message)") }
             throw ExitCode(summary.failed == 0 ? 0 : 1)
         }
-        try await daemon.run()
+        let systemd = Daemon.SystemdSettings(
+            notifier: SystemdNotifier(environment: environment),
+            watchdogInterval: SystemdNotifier.watchdogInterval(environment: environment),
+            hangOnSIGUSR1: environment["POSTSYNC_TEST_HANG_ON_SIGUSR1"] == "1")
+        do {
+            try await daemon.run(systemd: systemd)
+        } catch {
+            printError("postsync: \(error)")
+            throw ExitCode(1)
+        }
     }
 }

@@ -167,8 +167,9 @@ public actor AccountActor {
 
     /// Applies reloaded settings.
     public func reconfigure(_ settings: AccountStateMachine.Settings, runSettings: SyncEnvironment.RunSettings) {
-        machine.apply(settings)
+        machine.apply(settings, now: environment.clock.now, random: &random)
         self.runSettings = runSettings
+        record.nextSyncAt = machine.nextSyncAt
         mailbox.post(.wake)
     }
 

@@ -163,9 +163,13 @@ public struct AccountStateMachine: Sendable, Equatable {
         nextSyncAt = nil
     }
 
-    /// New settings (SIGHUP). A pending schedule keeps its time; the next one uses the new interval.
-    public mutating func apply(_ settings: Settings) {
+    /// New settings (SIGHUP). A shorter interval takes effect at once (the pending sync moves
+    /// earlier); a longer one from the next sync on.
+    public mutating func apply(_ settings: Settings, now: Date, random: inout some RandomNumberGenerator) {
+        let shorter = settings.interval < self.settings.interval
         self.settings = settings
+        guard shorter, state == .idle, let next = nextSyncAt else { return }
+        nextSyncAt = min(next, now.addingTimeInterval(jitteredInterval(using: &random)))
     }
 
     /// The interval ± jitter.

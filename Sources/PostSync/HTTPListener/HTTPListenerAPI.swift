@@ -67,21 +67,24 @@ public struct HTTPListenerAPI: Sendable {
     }
 
     let supervisor: Supervisor
-    let secrets: Secrets
+    let secretsBox: SecretsBox
     let metrics: DaemonMetrics
     let deduplicator: WebhookDeduplicator
     let clock: any DaemonClock
     let logger: Logger
 
     /// Creates the routes.
-    public init(supervisor: Supervisor, secrets: Secrets, metrics: DaemonMetrics, clock: any DaemonClock, logger: Logger) {
+    public init(supervisor: Supervisor, secrets: SecretsBox, metrics: DaemonMetrics, clock: any DaemonClock, logger: Logger) {
         self.supervisor = supervisor
-        self.secrets = secrets
+        secretsBox = secrets
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
         deduplicator = WebhookDeduplicator()
     }
+
+    /// The secrets in force (replaced on SIGHUP).
+    var secrets: Secrets { secretsBox.value }
 
     /// Answers one request; never throws.
     public func handle(_ request: Request) async -> Response {

@@ -80,3 +80,32 @@ extension Supervisor {
         return count
     }
 }
+
+extension Supervisor {
+    /// `N accounts: S syncing, F failing, R need re-auth, Q quarantined`, for systemd's STATUS=.
+    /// Nil when the supervisor is shutting down.
+    public nonisolated func statusLine() async -> String? {
+        guard !shutdown.isFired else { return nil }
+        var counts: [AccountState: Int] = [:]
+        let actors = slots.withLock { $0.values.compactMap(\.actor) }
+        for actor in actors { counts[await actor.state, default: 0] += 1 }
+        let failing = (counts[.backoff] ?? 0)
+        return "\(actors.count) accounts: \(counts[.syncing] ?? 0) syncing, \(failing) failing, "
+            + "\(counts[.needsReauth] ?? 0) need re-auth, \(counts[.quarantined] ?? 0) quarantined"
+    }
+
+    /// Applies reloaded settings to the supervisor and every worker (SIGHUP).
+    public func reconfigure(_ settings: Settings) async {
+        self.settings = settings
+        for actor in slots.withLock({ $0.values.compactMap(\.actor) }) {
+            await actor.reconfigure(settings.schedule, runSettings: settings.run)
+        }
+    }
+
+    /// A test hook: blocks the supervisor's executor so that its health checks fail. Only reachable
+    /// when `postsync serve` is started with `POSTSYNC_TEST_HANG_ON_SIGUSR1=1`.
+    public func hangForTesting() {
+        logger.critical("supervisor hung on purpose (test hook)")
+        Thread.sleep(forTimeInterval: 3600)
+    }
+}

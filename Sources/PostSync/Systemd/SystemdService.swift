@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Talks to systemd for the daemon (reference/anchors.md C.1–C.2): `READY=1` once the store is
+/// open and the listeners are bound, `STATUS=` with a one-line summary whenever it changes,
+/// `WATCHDOG=1` every `WATCHDOG_USEC/2` **only while the supervisor answers** (a hung supervisor
+/// gets the process restarted), `STOPPING=1` on shutdown. Without `NOTIFY_SOCKET` it does nothing
+/// but wait for shutdown.
+public struct SystemdService: Service {
+    let notifier: SystemdNotifier?
+    let readiness: Readiness
+    let supervisor: Supervisor
+    let watchdogInterval: Duration?
+    let statusInterval: Duration
+    let logger: Logger
+
+    /// Creates the service.
+    /// - Parameters:
+    ///   - notifier: nil when not under systemd.
+    ///   - readiness: Fulfilled once every listener is bound.
+    ///   - watchdogInterval: How often to ping (half of `WATCHDOG_USEC`), nil without a watchdog.
+    ///   - statusInterval: How often the status line is recomputed.
+    public init(
+        notifier: SystemdNotifier?, readiness: Readiness, supervisor: Supervisor, watchdogInterval: Duration?,
+        statusInterval: Duration = .seconds(5), logger: Logger
+    ) {
+        self.notifier = notifier
+        self.readiness = readiness
+        self.supervisor = supervisor
+        self.watchdogInterval = watchdogInterval
+        self.statusInterval = statusInterval
+        self.logger = logger
+    }
+
+    /// Runs until graceful shutdown.
+    public func run() async throws {
+        guard let notifier else {
+            try? await gracefulShutdown()
+            return
+        }
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await readiness.ready.value
+                    notifier.ready()
+                    logger.info("ready")
+                    await statusLoop(notifier)
+                }
+                if let watchdogInterval {
+                    group.addTask { await watchdogLoop(notifier, every: watchdogInterval) }
+                }
+                try? await gracefulShutdown()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            notifier.stopping()
+        }
+    }
+
+    private func statusLoop(_ notifier: SystemdNotifier) async {
+        var last = ""
+        while !Task.isCancelled {
+            if let line = await supervisor.statusLine(), line != last {
+                notifier.status(line)
+                last = line
+            }
+            try? await Task.sleep(for: statusInterval)
+        }
+    }
+
+    private func watchdogLoop(_ notifier: SystemdNotifier, every interval: Duration) async {
+        var pinging = true
+        while !Task.isCancelled {
+            // Never ping on behalf of a supervisor that does not answer: systemd must restart us.
+            if await supervisor.answers(within: min(interval, .seconds(5))) {
+                notifier.watchdog()
+                if !pinging { logger.notice("supervisor answers again; watchdog pings resumed") }
+                pinging = true
+            } else if pinging {
+                logger.error("supervisor does not answer; watchdog pings stopped")
+                pinging = false
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
+
+/// Counts listeners that still have to bind; `ready` is fulfilled when none is left.
+public final class Readiness: Sendable {
+    private let remaining: Mutex<Int>
+    /// Fulfilled once every listener marked itself ready.
+    public let ready = Promise<Void>()
+
+    /// Expects `listeners` calls of `mark()`.
+    public init(listeners: Int) {
+        remaining = Mutex(listeners)
+        if listeners <= 0 { ready.fulfill(()) }
+    }
+
+    /// One listener is bound.
+    public func mark() {
+        let done = remaining.withLock { count -> Bool in
+            count -= 1
+            return count == 0
+        }
+        if done { ready.fulfill(()) }
+    }
+}

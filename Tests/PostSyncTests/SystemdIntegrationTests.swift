@@ -1,0 +1,90 @@
+import Foundation
+import PostSyncSimulator
+import PostSyncTestSupport
+import Testing
+
+@testable import PostSync
+
+/// `postsync serve` under a fake systemd: a datagram socket as NOTIFY_SOCKET, signals by hand.
+@Suite(.serialized) struct SystemdIntegrationTests {
+    static let sim = SimulatorConfiguration(seed: 5, instagramAccounts: 1, tiktokAccounts: 1, postsPerAccount: 3)
+
+    /// Should send READY=1, STATUS=, repeated WATCHDOG=1, then STOPPING=1 on SIGTERM, exit 0 and remove the socket.
+    @Test func notifyLifecycle() async throws {
+        try await SimulatorHarness.with(Self.sim) { _, url in
+            let listener = try NotifyListener()
+            let daemon = try await DaemonProcess.start(
+                simulatorURL: url, environment: listener.environment.merging(["WATCHDOG_USEC": "300000"]) { $1 })
+            let untilReady = listener.receive(until: { $0.contains("READY=1") })
+            #expect(untilReady.last?.contains("READY=1") == true, "\(untilReady)")
+            var watchdogs = 0
+            var statuses: [String] = []
+            let limit = ContinuousClock.now + .seconds(10)
+            while watchdogs < 3 || statuses.isEmpty, ContinuousClock.now < limit {
+                guard let message = listener.receive(timeout: .seconds(2)) else { continue }
+                if message.contains("WATCHDOG=1") { watchdogs += 1 }
+                if message.hasPrefix("STATUS=") { statuses.append(message) }
+            }
+            #expect(watchdogs >= 3)
+            #expect(statuses.first?.contains("accounts") == true, "\(statuses)")
+            daemon.process.signal(SIGTERM)
+            let rest = listener.receive(until: { $0.contains("STOPPING=1") })
+            #expect(rest.last?.contains("STOPPING=1") == true)
+            let output = try await daemon.process.waitForExit()
+            #expect(output.status == 0, "\(output.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+        }
+    }
+
+    /// Should stop the watchdog pings when the supervisor hangs, so that systemd restarts the process.
+    @Test func hungSupervisorStopsWatchdog() async throws {
+        try await SimulatorHarness.with(Self.sim) { _, url in
+            let listener = try NotifyListener()
+            let daemon = try await DaemonProcess.start(
+                simulatorURL: url,
+                environment: listener.environment.merging(["WATCHDOG_USEC": "200000", "POSTSYNC_TEST_HANG_ON_SIGUSR1": "1"]) { $1 })
+            defer { daemon.process.signal(SIGKILL) }
+            let pings = listener.receive(until: { $0.contains("WATCHDOG=1") })
+            #expect(pings.last?.contains("WATCHDOG=1") == true)
+            daemon.process.signal(SIGUSR1)
+            // Pings in flight when the hang began may still arrive; after that there must be none.
+            var lastPing = ContinuousClock.now
+            let limit = ContinuousClock.now + .seconds(4)
+            while ContinuousClock.now < limit {
+                if let message = listener.receive(timeout: .milliseconds(250)), message.contains("WATCHDOG=1") {
+                    lastPing = ContinuousClock.now
+                }
+            }
+            #expect(ContinuousClock.now - lastPing > .seconds(2), "pings stopped at least 2 s before the end")
+            #expect(daemon.process.process.isRunning)
+        }
+    }
+
+    /// Should apply a shorter interval on SIGHUP and reopen a SyncLog that was moved away.
+    @Test func sighupReloadsAndReopens() async throws {
+        try await SimulatorHarness.with(Self.sim) { world, url in
+            let daemon = try await DaemonProcess.start(simulatorURL: url, extraYAML: "sync: { interval: 6h, jitter: 0 }")
+            defer { daemon.process.process.terminate() }
+            for account in await world.accounts() {
+                let body = try String(data: JSONCoding.encoder().encode(account.newAccount), encoding: .utf8)!
+                #expect(try await daemon.curl("POST", "/v1/accounts", body: body).status == 201)
+            }
+            let log = daemon.stateDirectory + "/synclog.jsonl"
+            try await eventually("first syncs") { try SyncLogReader(directory: daemon.stateDirectory).readAll().entries.count == 2 }
+            try FileManager.default.moveItem(atPath: log, toPath: daemon.stateDirectory + "/moved-away.jsonl")
+            var yaml = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
+            yaml = yaml.replacingOccurrences(of: "interval: 6h", with: "interval: 1s")
+            try yaml.write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+            daemon.process.signal(SIGHUP)
+            // With a 1 s interval the schedule runs again, into a new synclog.jsonl, seq continuing.
+            try await eventually("scheduled runs after reload") {
+                guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return false }
+                return text.split(separator: "\n").count >= 2
+            }
+            let entries = try SyncLogReader(directory: daemon.stateDirectory).readAll().entries
+            #expect(entries.first?.seq == 3, "seq continues in the reopened file")
+            #expect(entries.allSatisfy { $0.trigger == .schedule })
+            #expect(daemon.process.output().stderr.contains("configuration reloaded"))
+        }
+    }
+}

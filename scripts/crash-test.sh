@@ -1,0 +1,425 @@
+#!/usr/bin/env bash
+# Crash test: `kill -9` the daemon N times at random moments while syncs are in flight, restart it
+# on the same state directory each time, then check that nothing was lost or corrupted.
+#
+# Run `scripts/crash-test.sh --help` for the options. Needs a release build
+# (`swift build -c release --product postsync`), curl and python3. Exits 0 only when every check
+# is 0; prints a table of figures either way.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: scripts/crash-test.sh [-n N] [--accounts A] [options]
+
+Runs `postsync simulate` with 50-200 ms of latency on every endpoint, imports its accounts with
+`postsync dev-import`, runs `postsync serve` (sync.interval 2s, jitter 0.5, backoff 1s..5s,
+tiktok.refresh_before 3h so that every TikTok sync refreshes and rotates its refresh token,
+a 32 KiB SyncLog rotation size so that kills also land around rotations) and N times: sleeps
+0.2-1.5 s, kill -9s the daemon and starts it again on the same state directory (the stale control
+socket is left for the daemon to handle), sometimes publishing a new post in the simulator.
+Then it clears the latency, waits until every account has synced successfully after the last
+restart, stops the daemon with SIGTERM (it must exit 0) and checks:
+
+  lost posts              posts in the simulator that are not in the database
+  phantom posts           posts in the database that the simulator does not have
+  duplicate posts         (platform, post_id) twice, or one post id under two accounts
+  unreadable SyncLog      lines of synclog.jsonl* that are not JSON with exactly the 15 keys
+  seq regressions/dups    across all SyncLog files, oldest first (also duplicate ids)
+  seq gaps                seq jumping by more than 1 (none are expected: see below)
+  TikTok lockouts         accounts in needs_reauth, or whose stored refresh token is not the
+                          simulator's current one (a lost rotated refresh token)
+  unexpected exits        daemon processes that died without being killed
+  over-limit requests     TikTok requests the simulator refused for exceeding 600/min/endpoint
+
+Every figure must be 0. A kill -9 cannot create a seq gap: seq is assigned in memory and the next
+start continues after the last complete line (a torn line is cut off), so gaps fail the test too.
+
+Options:
+  -n N                 kills (default 50)
+  --accounts A         simulator accounts, half Instagram, half TikTok (default 20)
+  --posts M            posts per account (default 30)
+  --seed S             simulator seed and seed of the kill timings (default 1)
+  --settle S           seconds allowed for every account to succeed after the last restart (default 60)
+  --bin PATH           postsync binary (default $POSTSYNC_BIN, else .build/release/postsync)
+  --keep               keep the work directory (it is always kept when a check fails)
+  -h, --help           this help
+EOF
+}
+
+kills=50
+accounts=20
+posts=30
+seed=1
+settle=60
+keep=0
+bin="${POSTSYNC_BIN:-}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -n) kills="${2:?-n needs a value}"; shift 2 ;;
+        --accounts) accounts="${2:?--accounts needs a value}"; shift 2 ;;
+        --posts) posts="${2:?--posts needs a value}"; shift 2 ;;
+        --seed) seed="${2:?--seed needs a value}"; shift 2 ;;
+        --settle) settle="${2:?--settle needs a value}"; shift 2 ;;
+        --bin) bin="${2:?--bin needs a value}"; shift 2 ;;
+        --keep) keep=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "crash-test: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+for value in "$kills" "$accounts" "$posts" "$seed" "$settle"; do
+    [[ "$value" =~ ^[0-9]+$ ]] || { echo "crash-test: not a non-negative integer: $value" >&2; exit 2; }
+done
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+[ -n "$bin" ] || bin="$root/.build/release/postsync"
+if [ ! -x "$bin" ]; then
+    echo "crash-test: $bin not found; build it with: swift build -c release --product postsync" >&2
+    exit 2
+fi
+for tool in curl python3; do
+    command -v "$tool" >/dev/null || { echo "crash-test: $tool is required" >&2; exit 2; }
+done
+
+work="$(mktemp -d /tmp/postsync-crash.XXXXXX)"
+state="$work/state"
+sock="$state/control.sock"
+sim_pid=""
+daemon_pid=""
+failed=1
+
+stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s
+    local pid="$1" i
+    [ -n "$pid" ] || return 0
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_pid "$daemon_pid"
+    stop_pid "$sim_pid"
+    if [ "$keep" = 1 ] || [ "$failed" != 0 ]; then
+        echo "crash-test: work directory kept: $work" >&2
+    else
+        rm -rf "$work"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now_ms() { date +%s%3N; }
+log() { printf '[crash-test %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+sim="http://127.0.0.1:$port"
+RANDOM=$seed
+
+"$bin" simulate --listen "127.0.0.1:$port" --accounts "$accounts" --posts "$posts" --seed "$seed" \
+    >"$work/simulate.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 1 300); do grep -q listening "$work/simulate.log" 2>/dev/null && break; sleep 0.1; done
+grep -q listening "$work/simulate.log" || { log "the simulator did not start:"; cat "$work/simulate.log" >&2; exit 1; }
+
+sim_fault() { # endpoint json
+    curl -sS --fail -o /dev/null -X PUT "$sim/_sim/fault?endpoint=$1" -H 'Content-Type: application/json' -d "$2"
+}
+latency() { echo $((50 + RANDOM % 151)); }
+sim_fault '*' "{\"latencyMs\":$(latency)}"
+
+cat >"$work/postsync.yaml" <<YAML
+instagram:
+  graph_url: $sim
+  facebook_graph_url: $sim
+tiktok:
+  api_url: $sim
+  client_key: sim-client-key
+  client_secret: sim-client-secret
+  refresh_before: 3h
+http:
+  listen: "off"
+sync:
+  interval: 2s
+  jitter: 0.5
+  backoff: {min: 1s, max: 5s}
+synclog: {max_bytes: 32KiB, keep: 100000}
+YAML
+
+"$bin" dev-import --simulator "$sim" --state-dir "$state" >"$work/dev-import.log" 2>&1 \
+    || { log "dev-import failed:"; cat "$work/dev-import.log" >&2; exit 1; }
+mapfile -t account_ids < <(curl -sS --fail "$sim/_sim/accounts" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin): print(a["platform"] + ":" + a["externalId"])')
+
+incarnation=0
+start_daemon() {
+    incarnation=$((incarnation + 1))
+    "$bin" serve --config "$work/postsync.yaml" --state-dir "$state" --log-level info \
+        >>"$work/serve.out" 2>"$work/serve-$incarnation.err" &
+    daemon_pid=$!
+    echo "$(now_ms) start $incarnation $daemon_pid" >>"$work/events.txt"
+}
+
+unexpected_exits=0
+published=0
+log "work dir $work, simulator $sim, $accounts accounts, $kills kills"
+start_daemon
+for i in $(seq 1 "$kills"); do
+    pause_ms=$((200 + RANDOM % 1301))
+    sleep "$(printf '%d.%03d' $((pause_ms / 1000)) $((pause_ms % 1000)))"
+    if kill -0 "$daemon_pid" 2>/dev/null; then
+        kill -KILL "$daemon_pid"
+        echo "$(now_ms) kill $incarnation $daemon_pid" >>"$work/events.txt"
+        wait "$daemon_pid" 2>/dev/null || true
+    else
+        rc=0; wait "$daemon_pid" 2>/dev/null || rc=$?
+        unexpected_exits=$((unexpected_exits + 1))
+        echo "$(now_ms) exited $incarnation $daemon_pid rc=$rc" >>"$work/events.txt"
+        log "daemon incarnation $incarnation exited by itself (rc $rc); stderr: $work/serve-$incarnation.err"
+    fi
+    sim_fault '*' "{\"latencyMs\":$(latency)}"
+    if [ $((RANDOM % 3)) -eq 0 ] && [ "${#account_ids[@]}" -gt 0 ]; then
+        target="${account_ids[$((RANDOM % ${#account_ids[@]}))]}"
+        curl -sS --fail -o /dev/null -X POST "$sim/_sim/publish?account=$target"
+        published=$((published + 1))
+    fi
+    start_daemon
+    [ $((i % 10)) -eq 0 ] && log "$i/$kills kills"
+done
+
+# Final phase: no latency, let the last daemon catch up.
+curl -sS --fail -o /dev/null -X DELETE "$sim/_sim/fault?endpoint=*"
+final_start_ms="$(sed -n '$s/ start .*//p' "$work/events.txt")"
+log "last restart; waiting up to ${settle}s for every account to succeed"
+settle_deadline=$(( $(date +%s) + settle ))
+settled_ms=""
+pending="?"
+while [ "$(date +%s)" -lt "$settle_deadline" ]; do
+    if ! kill -0 "$daemon_pid" 2>/dev/null; then
+        rc=0; wait "$daemon_pid" 2>/dev/null || rc=$?
+        unexpected_exits=$((unexpected_exits + 1))
+        echo "$(now_ms) exited $incarnation $daemon_pid rc=$rc" >>"$work/events.txt"
+        log "the final daemon exited by itself (rc $rc)"
+        daemon_pid=""
+        break
+    fi
+    if curl -sS --fail --max-time 5 --unix-socket "$sock" http://localhost/v1/accounts >"$work/accounts.json" 2>/dev/null; then
+        pending="$(python3 - "$work/accounts.json" "$final_start_ms" <<'PY'
+import json, sys
+from datetime import datetime
+since = int(sys.argv[2]) / 1000
+def ms(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else 0
+accounts = json.load(open(sys.argv[1]))
+print(sum(1 for a in accounts if a["lastStatus"] != "success" or ms(a["lastSyncAt"]) <= since))
+PY
+)"
+        if [ "$pending" = 0 ]; then settled_ms="$(now_ms)"; break; fi
+    fi
+    sleep 0.5
+done
+[ -n "$settled_ms" ] || log "not every account succeeded within ${settle}s ($pending pending); see $work/accounts.json"
+
+term_rc="n/a"
+if [ -n "$daemon_pid" ]; then
+    kill -TERM "$daemon_pid"
+    term_rc=0
+    for _ in $(seq 1 700); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$daemon_pid" 2>/dev/null; then
+        log "the daemon did not exit within 70 s of SIGTERM; killing it"
+        kill -KILL "$daemon_pid"; term_rc="timeout"
+        wait "$daemon_pid" 2>/dev/null || true
+    else
+        wait "$daemon_pid" 2>/dev/null || term_rc=$?
+    fi
+    daemon_pid=""
+fi
+curl -sS --fail "$sim/_sim/requests" >"$work/requests.json"
+curl -sS --fail "$sim/_sim/accounts" >"$work/sim-accounts.json"
+
+set +e
+python3 - "$work" "$sim" "$kills" "$unexpected_exits" "$published" "$term_rc" "$final_start_ms" "${settled_ms:-}" \
+    "$settle" "$accounts" <<'PY'
+import glob, json, os, re, sqlite3, sys, urllib.parse, urllib.request
+from datetime import datetime
+
+work, sim, kills, unexpected, published, term_rc, final_start, settled, settle, n_accounts = sys.argv[1:11]
+state = os.path.join(work, "state")
+KEYS = {"seq", "id", "accountId", "platform", "trigger", "postsFound", "postsSynced", "status", "errorMessage",
+        "duration", "createdAt", "startedAt", "apiCalls", "tokenRefreshed", "attempt"}
+
+def get(path):
+    with urllib.request.urlopen(sim + path, timeout=30) as r:
+        return json.load(r)
+
+def ts(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+sim_accounts = json.load(open(os.path.join(work, "sim-accounts.json")))
+db = sqlite3.connect("file:" + os.path.join(state, "postsync.sqlite") + "?mode=ro", uri=True)
+
+# Posts: simulator vs database.
+lost, phantom = [], []
+sim_total = 0
+for a in sim_accounts:
+    key = a["platform"] + ":" + a["externalId"]
+    sim_ids = {p["id"] for p in get("/_sim/posts?account=" + urllib.parse.quote(key))}
+    sim_total += len(sim_ids)
+    db_ids = {r[0] for r in db.execute("SELECT post_id FROM posts WHERE account_id = ?", (key,))}
+    lost += [(key, p) for p in sorted(sim_ids - db_ids)]
+    phantom += [(key, p) for p in sorted(db_ids - sim_ids)]
+db_total = db.execute("SELECT count(*) FROM posts").fetchone()[0]
+dup_pk = db.execute("SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY platform, post_id HAVING count(*) > 1)").fetchone()[0]
+dup_owner = db.execute(
+    "SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY post_id HAVING count(DISTINCT account_id) > 1)").fetchone()[0]
+
+# SyncLog: every file, oldest first.
+def order(path):
+    m = re.search(r"\.jsonl\.(\d+)$", path)
+    return -int(m.group(1)) if m else 1
+files = sorted(glob.glob(os.path.join(state, "synclog.jsonl*")), key=order)
+unreadable, lines, regressions, dup_seq, gaps, gap_total = 0, 0, 0, 0, 0, 0
+ids, dup_ids, seen, prev = set(), 0, set(), None
+entries = []
+examples = []
+for path in files:
+    with open(path, "rb") as f:
+        data = f.read()
+    if data and not data.endswith(b"\n"):
+        examples.append(f"{os.path.basename(path)}: last line has no newline")
+    for raw in data.split(b"\n"):
+        if not raw:
+            continue
+        lines += 1
+        try:
+            e = json.loads(raw)
+            ok = isinstance(e, dict) and set(e) == KEYS and isinstance(e["seq"], int)
+        except ValueError:
+            ok = False
+        if not ok:
+            unreadable += 1
+            if len(examples) < 5:
+                examples.append(f"{os.path.basename(path)}: unreadable line {raw[:120]!r}")
+            continue
+        entries.append(e)
+        seq = e["seq"]
+        if seq in seen:
+            dup_seq += 1
+        elif prev is not None and seq < prev:
+            regressions += 1
+        elif prev is not None and seq > prev + 1:
+            gaps += 1
+            gap_total += seq - prev - 1
+            if len(examples) < 5:
+                examples.append(f"{os.path.basename(path)}: seq gap {prev} -> {seq}")
+        seen.add(seq)
+        prev = seq if prev is None else max(prev, seq)
+        if e["id"] in ids:
+            dup_ids += 1
+        ids.add(e["id"])
+first_seq = entries[0]["seq"] if entries else None
+if first_seq not in (None, 1):
+    gaps += 1
+    gap_total += first_seq - 1
+    examples.append(f"the oldest SyncLog record has seq {first_seq}, not 1")
+
+# TikTok lockouts: needs_reauth, or a stored refresh token that is not the simulator's current one.
+sim_refresh = {a["platform"] + ":" + a["externalId"]: a.get("refreshToken") for a in sim_accounts}
+rows = db.execute("SELECT id, platform, state, refresh_token FROM accounts").fetchall()
+reauth = [r[0] for r in rows if r[2] == "needs_reauth"]
+lockouts = [r[0] for r in rows if r[1] == "tiktok" and (r[2] == "needs_reauth" or r[3] != sim_refresh.get(r[0]))]
+tiktok_accounts = sum(1 for r in rows if r[1] == "tiktok")
+
+# When was each lost rotation issued? A kill -9 while a refresh answer is on its way cannot be
+# survived under strict rotation (the new refresh token exists only in the lost answer); the
+# simulator logs in whole seconds, so this attribution is approximate.
+requests = json.load(open(os.path.join(work, "requests.json")))
+events = [l.split() for l in open(os.path.join(work, "events.txt"))]
+kill_times = [int(e[0]) / 1000 for e in events if e[1] == "kill"]
+lockout_notes = []
+for acc in lockouts:
+    grants = [ts(r["at"]) for r in requests
+              if r["endpoint"] == "tiktok.oauth.token" and r["accountId"] == acc and r["status"] == 200]
+    if not grants:
+        lockout_notes.append(f"{acc}: no successful refresh in the request log")
+        continue
+    last = grants[-1]
+    near = [k for k in kill_times if last <= k < last + 2.5]
+    lockout_notes.append(
+        f"{acc}: last rotation issued at {datetime.utcfromtimestamp(last):%H:%M:%S}; "
+        + (f"a kill -9 followed {near[0] - last:.2f} s after that second (answer likely lost in flight)"
+           if near else "no kill within 2.5 s after it: the daemon lost a token it had received"))
+
+# TikTok requests beyond 600/min/endpoint: replay the simulator's sliding window over its log
+# (same clock, same order); no rate-limit fault is injected here, so every 429 must be one of these.
+limit, windows, over = 600, {}, 0
+for r in requests:
+    if r["endpoint"] not in ("tiktok.video.list", "tiktok.video.query", "tiktok.user.info"):
+        continue
+    t = ts(r["at"])
+    w = [x for x in windows.get(r["endpoint"], []) if x > t - 60]
+    if len(w) >= limit:
+        over += 1
+    else:
+        w.append(t)
+    windows[r["endpoint"]] = w
+tiktok_429 = sum(1 for r in requests if r["status"] == 429 and r["endpoint"].startswith("tiktok."))
+
+runs = len(entries)
+refreshed = sum(1 for e in entries if e["tokenRefreshed"])
+by_status = {s: sum(1 for e in entries if e["status"] == s) for s in ("success", "partial", "error")}
+settle_s = f"{(int(settled) - int(final_start)) / 1000:.1f} s" if settled else f"not within {settle} s"
+
+rows_out = [
+    ("kills (kill -9)", kills, "", None),
+    ("accounts (TikTok)", f"{n_accounts} ({tiktok_accounts})", "", None),
+    ("posts published during the run", published, "", None),
+    ("posts in simulator / in database", f"{sim_total} / {db_total}", "", None),
+    ("SyncLog files / records", f"{len(files)} / {runs}", "", None),
+    ("runs success / partial / error", f"{by_status['success']} / {by_status['partial']} / {by_status['error']}", "", None),
+    ("runs with a token refresh", refreshed, "", None),
+    ("all accounts succeeded after last restart", settle_s, "", bool(settled)),
+    ("SIGTERM exit code", term_rc, "0", term_rc == "0"),
+    ("unexpected daemon exits", unexpected, "0", unexpected == "0"),
+    ("lost posts", len(lost), "0", not lost),
+    ("phantom posts", len(phantom), "0", not phantom),
+    ("duplicate posts (PK / id under 2 accounts)", f"{dup_pk} / {dup_owner}", "0 / 0", dup_pk == 0 and dup_owner == 0),
+    ("unreadable SyncLog lines", unreadable, "0", unreadable == 0),
+    ("seq regressions / duplicate seqs / dup ids", f"{regressions} / {dup_seq} / {dup_ids}", "0 / 0 / 0",
+     regressions == 0 and dup_seq == 0 and dup_ids == 0),
+    ("seq gaps (missing seqs)", f"{gaps} ({gap_total})", "0 (0)", gaps == 0),
+    ("accounts in needs_reauth", len(reauth), "0", not reauth),
+    ("TikTok accounts locked out", len(lockouts), "0", not lockouts),
+    ("TikTok requests over 600/min (429s)", f"{over} ({tiktok_429})", "0 (0)", over == 0 and tiktok_429 == 0),
+]
+print()
+print(f"{'figure':<46} {'value':>22} {'expected':>10}  result")
+print("-" * 90)
+failed = 0
+for name, value, expected, ok in rows_out:
+    result = "" if ok is None else ("ok" if ok else "FAIL")
+    failed += ok is False
+    print(f"{name:<46} {str(value):>22} {expected:>10}  {result}")
+print("-" * 90)
+for key, post in (lost[:10]):
+    print(f"lost: {key} {post}")
+for key, post in (phantom[:10]):
+    print(f"phantom: {key} {post}")
+for note in examples[:10]:
+    print("synclog: " + note)
+for acc in reauth:
+    row = db.execute("SELECT last_error FROM accounts WHERE id = ?", (acc,)).fetchone()
+    print(f"needs_reauth: {acc}: {row[0]}")
+for note in lockout_notes:
+    print("lockout: " + note)
+print("crash-test: " + ("PASS" if failed == 0 else f"FAIL ({failed} check(s))"))
+sys.exit(1 if failed else 0)
+PY
+check_rc=$?
+set -e
+if [ "$check_rc" -eq 0 ]; then failed=0; fi
+exit "$check_rc"
