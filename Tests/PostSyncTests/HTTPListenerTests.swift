@@ -98,14 +98,16 @@ import Testing
         }
     }
 
-    /// Should answer 401 to a correctly signed TikTok delivery whose `t` is 301 s in the past or
-    /// the future, and accept the same body signed with the current time.
+    /// Should answer 401 to a correctly signed TikTok delivery whose `t` is more than 300 s in the
+    /// past or the future, and accept the same body signed with the current time.
     @Test func tiktokStaleTimestampRejected() async throws {
         try await Self.withListener(Self.simulator(instagram: 0, tiktok: 1)) { listener in
             let account = listener.accounts[0]
             let body = Self.tiktokBody(openID: account.externalID, event: "post.publish.publicly_available", content: Self.publishContent)
+            // `now` is rounded down and the daemon reads its clock later, so 301 s in the past is
+            // always stale; in the future a margin is needed (the exact edge is a unit test's job).
             let now = Int(Date().timeIntervalSince1970)
-            for t in [now - 301, now + 301, now - 3_600] {
+            for t in [now - 301, now - 3_600, now + 600] {
                 let header = try Self.tiktokSignature(body: body, timestamp: t)
                 let stale = try await listener.send(.POST, "/webhooks/tiktok", headers: [("TikTok-Signature", header)], body: body)
                 #expect(stale.status == 401, "t = now \(t - now > 0 ? "+" : "")\(t - now)")

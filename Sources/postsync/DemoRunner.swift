@@ -1,0 +1,133 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import PostSync
+import PostSyncSimulator
+import ServiceLifecycle
+
+/// Wires the demo: simulator, daemon, publisher and the live printer, as one service group.
+struct DemoRunner {
+    let accounts: Int
+    let publishEvery: Duration
+    let interval: Duration
+    let duration: Duration?
+    let keepState: Bool
+    let style: TerminalStyle
+    let directory: String
+    let logger = Logger(label: "postsync.demo")
+
+    init(accounts: Int, publishEvery: Duration, interval: Duration, duration: Duration?, keepState: Bool, style: TerminalStyle) throws {
+        self.accounts = accounts
+        self.publishEvery = publishEvery
+        self.interval = interval
+        self.duration = duration
+        self.keepState = keepState
+        self.style = style
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("postsync-demo-\(getpid())").path
+    }
+
+    func run() async throws {
+        umask(0o077)
+        let httpPort = try FreePort.pick()
+        var simulatorConfiguration = SimulatorConfiguration(
+            seed: UInt64(Date().timeIntervalSince1970), instagramAccounts: (accounts + 1) / 2, tiktokAccounts: accounts / 2,
+            postsPerAccount: 12)
+        simulatorConfiguration.webhookURL = "http://127.0.0.1:\(httpPort)"
+        let world = SimulatorWorld(configuration: simulatorConfiguration)
+        var quiet = logger
+        // Stopping the simulator's listener by cancellation is expected; don't report it.
+        quiet.logLevel = .critical
+        let simulator = SimulatorServer(world: world, logger: quiet)
+        let simulatorPort = Promise<Int>()
+        let simulatorService = SimulatorService(server: simulator, ready: simulatorPort)
+
+        // The daemon needs the simulator's URL, so the simulator starts first.
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await simulatorService.runAlone() }
+            let port = await simulatorPort.value
+            let daemon = try makeDaemon(simulatorURL: "http://127.0.0.1:\(port)", httpPort: httpPort, simulator: simulatorConfiguration)
+            for account in await world.accounts() {
+                let record = try NewAccount(
+                    platform: Platform(rawValue: account.platform), externalId: account.externalId,
+                    accessToken: account.accessToken, refreshToken: account.refreshToken, expiresAt: account.expiresAt,
+                    refreshExpiresAt: account.refreshExpiresAt, username: account.username,
+                    login: account.login.flatMap(InstagramLogin.init(rawValue:)), issuedAt: account.issuedAt
+                ).record(now: Date())
+                try daemon.store.insertAccount(record)
+            }
+            printBanner(daemon: daemon, simulatorPort: port, httpPort: httpPort)
+            let services: [any Service] = daemon.services() + [
+                DemoPrinter(syncLog: daemon.syncLog, style: style),
+                DemoPublisher(world: world, every: publishEvery, style: style),
+                DemoTimer(duration: duration),
+            ]
+            let serviceGroup = ServiceGroup(configuration: .init(
+                services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await serviceGroup.run()
+            await daemon.close()
+            group.cancelAll()
+            Output.line("\ndemo stopped: \(try daemon.store.postCounts().values.reduce(0, +)) posts stored")
+            if keepState {
+                Output.line("state kept in \(directory)")
+            } else {
+                try? FileManager.default.removeItem(atPath: directory)
+            }
+        }
+    }
+
+    private func makeDaemon(simulatorURL: String, httpPort: Int, simulator: SimulatorConfiguration) throws -> Daemon {
+        var c = Configuration()
+        c.instagram.graphURL = simulatorURL
+        c.instagram.facebookGraphURL = simulatorURL
+        c.instagram.appSecret = Secret(simulator.instagramAppSecret)
+        c.instagram.verifyToken = Secret("demo-verify-token")
+        c.tiktok.apiURL = simulatorURL
+        c.tiktok.clientKey = simulator.tiktokClientKey
+        c.tiktok.clientSecret = Secret(simulator.tiktokClientSecret)
+        c.http.listen = .address(host: "127.0.0.1", port: httpPort)
+        c.sync.interval = interval
+        c.sync.jitter = 0.2
+        c.sync.backoff = .init(min: .seconds(2), max: .seconds(30))
+        return try Daemon(configuration: c, stateDirectory: directory, logger: logger)
+    }
+
+    private func printBanner(daemon: Daemon, simulatorPort: Int, httpPort: Int) {
+        let socket = daemon.socketPath
+        Output.line("""
+            postsync demo: \(accounts) sample accounts on a simulated Instagram and TikTok
+              simulator     http://127.0.0.1:\(simulatorPort)   (admin: /_sim/accounts, /_sim/publish?account=ID)
+              webhooks      http://127.0.0.1:\(httpPort)/webhooks/instagram, /webhooks/tiktok, /metrics, /healthz
+              state         \(directory)
+            Try in another terminal:
+              postsync status --socket \(socket)
+              postsync logs -f --socket \(socket)
+              postsync posts --socket \(socket) --limit 5
+              curl -s --unix-socket \(socket) http://localhost/v1/status
+              curl -s http://127.0.0.1:\(httpPort)/metrics | grep postsync_syncs_total
+            A new post is published every \(DurationText.format(publishEvery)); each sync prints a line below. Ctrl-C stops.
+
+            """)
+    }
+}
+
+/// Picks a free loopback TCP port (bind to port 0, read it back, release it).
+enum FreePort {
+    static func pick() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw OperationFailure(message: "cannot open a socket") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw OperationFailure(message: "cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
