@@ -69,7 +69,7 @@ public final class Daemon: Sendable {
         supervisor = Supervisor(
             store: store, syncLog: syncLog, clients: clients, settings: Self.supervisorSettings(configuration),
             maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger,
-            onRecord: { metrics.record($0) })
+            onRecord: { metrics.record($0) }, onLateness: { metrics.lateness($0) })
     }
 
     /// The control socket path: `control.socket`, else `<state_dir>/control.sock`.

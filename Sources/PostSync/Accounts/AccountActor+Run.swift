@@ -25,6 +25,9 @@ extension AccountActor {
         let started = clock.now
         let calls = CallCounter()
         var refreshed = false
+        if trigger == .schedule, let due = machine.nextSyncAt {
+            environment.observeLateness?(max(0, started.timeIntervalSince(due)))
+        }
         machine.runStarted()
         var outcome: AccountStateMachine.RunOutcome
         var status: SyncStatus

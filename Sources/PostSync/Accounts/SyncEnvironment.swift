@@ -38,12 +38,15 @@ public struct SyncEnvironment: Sendable {
     public var recorder: any SyncRecorder
     /// Root logger; actors add `account.id`.
     public var logger: Logger
+    /// Told how late each scheduled run started, in seconds (metrics).
+    public var observeLateness: (@Sendable (TimeInterval) -> Void)?
 
     /// Creates an environment.
     public init(
         store: Store, clients: [Platform: any PlatformClient], clock: any DaemonClock, limiter: AsyncSemaphore,
-        recorder: any SyncRecorder, logger: Logger
+        recorder: any SyncRecorder, logger: Logger, observeLateness: (@Sendable (TimeInterval) -> Void)? = nil
     ) {
+        self.observeLateness = observeLateness
         self.store = store
         self.clients = clients
         self.clock = clock

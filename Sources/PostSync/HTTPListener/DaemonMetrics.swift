@@ -43,6 +43,12 @@ public final class DaemonMetrics: Sendable {
         }
     }
 
+    /// Records how late a scheduled run started.
+    public func lateness(_ seconds: TimeInterval) {
+        Timer(label: "postsync_schedule_lateness_seconds", dimensions: [], factory: factory)
+            .recordNanoseconds(Int64(seconds * 1e9))
+    }
+
     /// Counts one webhook delivery by platform and result (`accepted`, `duplicate`,
     /// `bad_signature`, `malformed`, `unknown_account`, `too_large`).
     public func webhook(_ platform: Platform, result: String, count: Int = 1) {

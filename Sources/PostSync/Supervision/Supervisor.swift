@@ -62,6 +62,8 @@ public actor Supervisor: Service, SyncRecorder {
     var lastStatuses: [String: SyncStatus] = [:]
     /// Called after every SyncLog write (metrics, sd_notify status).
     let onRecord: (@Sendable (SyncLogEntry) -> Void)?
+    /// Called with each scheduled run's lateness in seconds (metrics).
+    let onLateness: (@Sendable (TimeInterval) -> Void)?
 
     /// Creates a supervisor.
     /// - Parameters:
@@ -74,12 +76,14 @@ public actor Supervisor: Service, SyncRecorder {
     ///   - seed: Seeds the per-account jitter generators.
     ///   - logger: Root logger.
     ///   - onRecord: Called after every SyncLog write (metrics).
+    ///   - onLateness: Called with each scheduled run's lateness (metrics).
     public init(
         store: Store, syncLog: SyncLogWriter, clients: [Platform: any PlatformClient], settings: Settings,
         maxConcurrent: Int, clock: any DaemonClock, seed: UInt64, logger: Logger,
-        onRecord: (@Sendable (SyncLogEntry) -> Void)? = nil
+        onRecord: (@Sendable (SyncLogEntry) -> Void)? = nil, onLateness: (@Sendable (TimeInterval) -> Void)? = nil
     ) {
         self.onRecord = onRecord
+        self.onLateness = onLateness
         self.store = store
         self.syncLog = syncLog
         self.clients = clients
@@ -92,7 +96,9 @@ public actor Supervisor: Service, SyncRecorder {
 
     /// The environment handed to every worker.
     var environment: SyncEnvironment {
-        SyncEnvironment(store: store, clients: clients, clock: clock, limiter: limiter, recorder: self, logger: logger)
+        SyncEnvironment(
+            store: store, clients: clients, clock: clock, limiter: limiter, recorder: self, logger: logger,
+            observeLateness: onLateness)
     }
 
     /// Runs every account until graceful shutdown (SIGTERM) or cancellation; in-flight runs

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# Benchmark of the HTTP listener: `postsync serve` with the simulator behind it.
+#
+#  1. wrk against GET /healthz (a bare route) and POST /webhooks/instagram of the same server in
+#     the same run: once with unique, validly signed bodies (precomputed by Python, cycled through
+#     by a wrk Lua script; each one queues a coalesced sync) and once with one signed body repeated
+#     (every request after the first takes the de-duplication path). Prints req/s and the ratio.
+#  2. Webhook -> post visible latency: publish a post in the simulator (started without
+#     --webhook-url, so it delivers nothing itself), deliver a signed Instagram webhook for that
+#     account, poll GET /v1/posts?account=...&limit=1 on the control socket until the post shows.
+#     Prints p50/p99.
+#
+#   scripts/bench-webhooks.sh
+#   BENCH_DURATION=30s BENCH_CONNECTIONS=64 BENCH_SAMPLES=500 scripts/bench-webhooks.sh
+#   POSTSYNC_BIN=/usr/local/bin/postsync scripts/bench-webhooks.sh     # skip the build
+#
+# Needs wrk (Debian: apt-get install wrk), python3 and curl. Other knobs: BENCH_THREADS (2),
+# BENCH_BODIES (signed bodies to cycle through, 300000), BENCH_KEEP=1 keeps the work directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-}" in
+    -h | --help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
+esac
+
+duration=${BENCH_DURATION:-10s}
+threads=${BENCH_THREADS:-2}
+connections=${BENCH_CONNECTIONS:-32}
+bodies=${BENCH_BODIES:-300000}
+samples=${BENCH_SAMPLES:-200}
+app_secret=sim-app-secret
+
+for tool in python3 curl; do
+    command -v "$tool" >/dev/null || { echo "bench-webhooks: $tool is missing" >&2; exit 1; }
+done
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        apt-get install -y wrk >/dev/null
+    else
+        echo "bench-webhooks: wrk is missing (Debian: sudo apt-get install wrk)" >&2
+        exit 1
+    fi
+fi
+
+# The release binary, built when missing or older than the sources.
+if [ -n "${POSTSYNC_BIN:-}" ]; then
+    bin=$POSTSYNC_BIN
+else
+    bin=.build/release/postsync
+    if [ ! -x "$bin" ] || [ -n "$(find Sources Package.swift Package.resolved -newer "$bin" -print -quit 2>/dev/null)" ]; then
+        echo "building the release binary..." >&2
+        swift build -c release --product postsync >/dev/null
+        bin="$(swift build -c release --show-bin-path)/postsync"
+    fi
+fi
+
+work=$(mktemp -d /tmp/postsync-bench-webhooks.XXXXXX)
+state="$work/state"
+sim_pid=""
+serve_pid=""
+cleanup() {
+    for pid in $serve_pid $sim_pid; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_for() { # what, command...
+    local what=$1
+    shift
+    for _ in $(seq 1 300); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "bench-webhooks: timed out waiting for $what" >&2
+    exit 1
+}
+
+# --- simulator (no --webhook-url: it must not deliver webhooks itself) and daemon ---------------
+sim_port=$(free_port)
+sim="http://127.0.0.1:$sim_port"
+"$bin" simulate --listen "127.0.0.1:$sim_port" --accounts 8 --posts 5 --seed 7 >"$work/sim.log" 2>&1 &
+sim_pid=$!
+wait_for "the simulator" grep -q listening "$work/sim.log"
+
+http_port=$(free_port)
+listener="http://127.0.0.1:$http_port"
+socket="$work/control.sock"
+printf '%s\n' "$app_secret" >"$work/app-secret"
+printf '%s\n' sim-client-secret >"$work/client-secret"
+chmod 600 "$work/app-secret" "$work/client-secret"
+cat >"$work/config.yaml" <<YAML
+control:
+  socket: $socket
+http:
+  listen: 127.0.0.1:$http_port
+  max_body: 1MiB
+sync:
+  interval: 6h
+instagram:
+  graph_url: $sim
+  facebook_graph_url: $sim
+  app_secret_file: $work/app-secret
+  insights: false
+tiktok:
+  api_url: $sim
+  client_key: sim-client-key
+  client_secret_file: $work/client-secret
+YAML
+"$bin" dev-import --simulator "$sim" --state-dir "$state" >/dev/null
+"$bin" serve --config "$work/config.yaml" --state-dir "$state" --log-level error >"$work/serve.log" 2>&1 &
+serve_pid=$!
+wait_for "the HTTP listener" curl -sf "$listener/healthz"
+# The first scheduled sync of all 8 accounts, so the runs below start from idle accounts.
+wait_for "the first syncs" sh -c "[ \$(wc -l <'$state/synclog.jsonl') -ge 8 ]"
+
+# Instagram user ids: the first is kept for the latency test, the others take the wrk load (Meta's
+# usage pacing is per account, so the load does not slow the latency account down).
+mapfile -t ig < <(curl -sf "$sim/_sim/accounts" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin):
+    if a["platform"] == "instagram": print(a["externalId"])')
+
+# --- signed bodies ------------------------------------------------------------------------------
+python3 - "$app_secret" "$bodies" "$work" "${ig[@]:1}" <<'PY'
+import hashlib, hmac, json, sys, time
+secret, count, work, ids = sys.argv[1].encode(), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+now = int(time.time())
+def body(i):
+    account = ids[i % len(ids)]
+    return json.dumps({"object": "instagram", "entry": [{"id": account, "time": now, "changes": [{"field": "comments",
+        "value": {"id": "178%014d" % i, "text": "bench", "media": {"id": "179%014d" % i}}}]}]}, separators=(",", ":"))
+def sign(text):
+    return "sha256=" + hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
+with open(work + "/bodies.tsv", "w") as out:
+    for i in range(count):
+        text = body(i)
+        out.write(sign(text) + "\t" + text + "\n")
+text = body(count)
+with open(work + "/dup.tsv", "w") as out:
+    out.write(sign(text) + "\t" + text + "\n")
+PY
+
+# Unique bodies: thread t of n sends bodies t, t+n, t+2n, ... so no two requests repeat one until
+# the list is exhausted (the table prints how many did).
+cat >"$work/unique.lua" <<'LUA'
+local counter = 0
+function setup(thread)
+    counter = counter + 1
+    thread:set("tid", counter)
+end
+function init(args)
+    sigs, bodies = {}, {}
+    for line in io.lines(os.getenv("BENCH_FILE")) do
+        local tab = line:find("\t", 1, true)
+        sigs[#sigs + 1] = line:sub(1, tab - 1)
+        bodies[#bodies + 1] = line:sub(tab + 1)
+    end
+    step = tonumber(os.getenv("BENCH_THREADS"))
+    next_index = tid - 1
+end
+function request()
+    local k = next_index % #bodies + 1
+    next_index = next_index + step
+    return wrk.format("POST", "/webhooks/instagram",
+        { ["Content-Type"] = "application/json", ["X-Hub-Signature-256"] = sigs[k] }, bodies[k])
+end
+LUA
+# One body, repeated: a static request (wrk's fast path).
+cat >"$work/dup.lua" <<'LUA'
+local line = io.open(os.getenv("BENCH_FILE")):read("*l")
+local tab = line:find("\t", 1, true)
+wrk.method = "POST"
+wrk.path = "/webhooks/instagram"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Hub-Signature-256"] = line:sub(1, tab - 1)
+wrk.body = line:sub(tab + 1)
+LUA
+
+# --- wrk ----------------------------------------------------------------------------------------
+webhook_syncs() { python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["trigger"] == "webhook"))' "$state/synclog.jsonl"; }
+
+run_wrk() { # name, output file, wrk arguments...
+    local name=$1 out=$2
+    shift 2
+    echo "wrk: $name ..." >&2
+    BENCH_THREADS=$threads wrk -t "$threads" -c "$connections" -d "$duration" --latency "$@" >"$out"
+}
+run_wrk "GET /healthz" "$work/wrk-healthz.txt" "$listener/healthz"
+# Deliver the repeated body once first, so that every wrk request is a duplicate.
+IFS=$'\t' read -r dup_sig dup_body <"$work/dup.tsv"
+curl -sf -o /dev/null -X POST -H "X-Hub-Signature-256: $dup_sig" --data-binary "$dup_body" "$listener/webhooks/instagram"
+BENCH_FILE="$work/dup.tsv" run_wrk "POST /webhooks/instagram (duplicates)" "$work/wrk-dup.txt" -s "$work/dup.lua" "$listener"
+syncs_before=$(webhook_syncs)
+BENCH_FILE="$work/bodies.tsv" run_wrk "POST /webhooks/instagram (unique bodies)" "$work/wrk-unique.txt" -s "$work/unique.lua" "$listener"
+syncs_after=$(webhook_syncs)
+
+# --- webhook -> post visible --------------------------------------------------------------------
+echo "latency: $samples webhook -> post visible samples ..." >&2
+python3 - "$sim" "$http_port" "$socket" "$app_secret" "${ig[0]}" "$samples" >"$work/latency.txt" <<'PY'
+import hashlib, hmac, http.client, json, socket, sys, time, urllib.request
+
+sim, port, sock, secret, account, samples = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode(), sys.argv[5], int(sys.argv[6])
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=10)
+        self.unix_path = path
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.unix_path)
+
+def newest_post_id():
+    connection = UnixConnection(sock)
+    connection.request("GET", "/v1/posts?account=instagram:%s&limit=1" % account)
+    response = connection.getresponse()
+    posts = json.loads(response.read())
+    connection.close()
+    return posts[0]["postId"] if posts else None
+
+acks, visible = [], []
+for n in range(samples):
+    request = urllib.request.Request("%s/_sim/publish?account=instagram:%s" % (sim, account), method="POST")
+    post = json.load(urllib.request.urlopen(request))["id"]
+    body = json.dumps({"object": "instagram", "entry": [{"id": account, "time": int(time.time()), "changes": [{"field": "comments",
+        "value": {"id": "178%d%d" % (n, time.time_ns()), "text": "latency", "media": {"id": post}}}]}]}, separators=(",", ":")).encode()
+    signature = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    t0 = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/webhooks/instagram", body, {"Content-Type": "application/json", "X-Hub-Signature-256": signature})
+    response = connection.getresponse()
+    response.read()
+    acks.append(time.perf_counter() - t0)
+    connection.close()
+    if response.status != 200:
+        sys.exit("webhook answered %d" % response.status)
+    while newest_post_id() != post:
+        if time.perf_counter() - t0 > 30:
+            sys.exit("post %s not visible after 30 s" % post)
+        time.sleep(0.0005)
+    visible.append(time.perf_counter() - t0)
+
+def percentile(values, p):  # nearest rank
+    ordered = sorted(values)
+    return ordered[max(0, -(-len(ordered) * p // 100) - 1)]
+for name, values in (("ack", acks), ("visible", visible)):
+    print(name, *("%.2f" % (1000 * v) for v in (percentile(values, 50), percentile(values, 99), min(values), max(values))))
+PY
+
+# --- report -------------------------------------------------------------------------------------
+wrk_field() { # file, what (rps | p50 | p99 | non2xx | requests)
+    python3 - "$1" "$2" <<'PY'
+import re, sys
+text, what = open(sys.argv[1]).read(), sys.argv[2]
+def ms(value, unit):
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+if what == "rps":
+    print("%.0f" % float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)))
+elif what in ("p50", "p99"):
+    m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)\s*$" % what[1:], text, re.M)
+    print("%.2f" % ms(*m.groups()))
+elif what == "non2xx":
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    errors = re.search(r"Socket errors: (.*)", text)
+    print((m.group(1) if m else "0") + ("" if not errors else " (socket errors: " + errors.group(1) + ")"))
+elif what == "requests":
+    print(re.search(r"(\d+) requests in", text).group(1))
+PY
+}
+healthz_rps=$(wrk_field "$work/wrk-healthz.txt" rps)
+unique_requests=$(wrk_field "$work/wrk-unique.txt" requests)
+repeats=$((unique_requests > bodies ? unique_requests - bodies : 0))
+
+echo
+echo "postsync HTTP listener, $(nproc) CPU(s); wrk $duration, $threads thread(s), $connections connections"
+printf '%-42s %9s %9s %9s %9s %9s\n' route req/s p50_ms p99_ms non_2xx vs_healthz
+for row in "GET /healthz|healthz" "POST /webhooks/instagram (unique bodies)|unique" "POST /webhooks/instagram (duplicates)|dup"; do
+    name=${row%|*}
+    file="$work/wrk-${row#*|}.txt"
+    rps=$(wrk_field "$file" rps)
+    ratio=$(python3 -c "print('%.2f' % ($rps / $healthz_rps))")
+    printf '%-42s %9s %9s %9s %9s %9s\n' "$name" "$rps" "$(wrk_field "$file" p50)" "$(wrk_field "$file" p99)" "$(wrk_field "$file" non2xx)" "$ratio"
+done
+echo "unique-body run: $unique_requests requests ($repeats repeated a body), $((syncs_after - syncs_before)) webhook syncs ran (coalesced per account)"
+echo
+echo "webhook -> post visible, $samples samples (ms)"
+printf '%-30s %8s %8s %8s %8s\n' "" p50 p99 min max
+while read -r name p50 p99 min max; do
+    label="webhook answered (200)"
+    [ "$name" = visible ] && label="post visible on control API"
+    printf '%-30s %8s %8s %8s %8s\n' "$label" "$p50" "$p99" "$min" "$max"
+done <"$work/latency.txt"

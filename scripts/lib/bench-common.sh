@@ -1,0 +1,43 @@
+# Shared helpers of the benchmark scripts (sourced, not run).
+# Needs: $work (a scratch directory), $bin (the postsync binary).
+
+# start_simulator PORT ACCOUNTS POSTS [extra simulate flags...]: starts `postsync simulate` in the
+# background, sets $sim_pid, waits until it listens.
+start_simulator() {
+    local port=$1 accounts=$2 posts=$3; shift 3
+    "$bin" simulate --listen "127.0.0.1:$port" --accounts "$accounts" --posts "$posts" --seed 7 \
+        --tiktok-requests-per-minute 100000000 "$@" >"$work/sim-$port.log" 2>&1 &
+    sim_pid=$!
+    for _ in $(seq 1 300); do grep -q listening "$work/sim-$port.log" 2>/dev/null && return 0; sleep 0.1; done
+    echo "simulator did not start: $(cat "$work/sim-$port.log")" >&2
+    return 1
+}
+
+# write_config FILE PORT [extra YAML lines...]: a daemon config pointed at the simulator on PORT.
+write_config() {
+    local file=$1 port=$2; shift 2
+    {
+        echo "instagram:"
+        echo "  graph_url: http://127.0.0.1:$port"
+        echo "  facebook_graph_url: http://127.0.0.1:$port"
+        echo "tiktok:"
+        echo "  api_url: http://127.0.0.1:$port"
+        echo "  client_key: sim-client-key"
+        echo "  client_secret: sim-client-secret"
+        echo "  requests_per_minute: 100000000"
+        for line in "$@"; do echo "$line"; done
+    } >"$file"
+}
+
+# timed_once CONFIG STATE OUT: runs `serve --once` under /usr/bin/time; prints "wall_s rss_kb".
+timed_once() {
+    local config=$1 state=$2 out=$3
+    /usr/bin/time -f '%e %M' -o "$out" \
+        "$bin" serve --once --config "$config" --state-dir "$state" --log-level error >/dev/null 2>"$out.err" || true
+    tail -n 1 "$out"
+}
+
+# count_posts DB: rows in posts.
+count_posts() {
+    python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from posts').fetchone()[0])" "$1"
+}
