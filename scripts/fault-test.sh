@@ -292,7 +292,7 @@ if [ "$last_storm_end_ms" -gt 0 ]; then
     [ "$regain_ms" -gt 0 ] || regain_ms=0
 fi
 bound_ms=$(( 2 * interval * 1000 + backoff_max * 1000 + regain_ms ))
-log "faults cleared; waiting up to $(( bound_ms / 1000 )) s (2 x ${interval} s + ${backoff_max} s + $(( regain_ms / 1000 )) s) for every account to succeed"
+log "faults cleared; waiting up to $(( bound_ms / 1000 )).$(( bound_ms % 1000 / 100 )) s (2 x ${interval} s + ${backoff_max} s + $(( regain_ms / 1000 )).$(( regain_ms % 1000 / 100 )) s) for every account to succeed"
 recovered_ms=""
 while [ "$exits" = 0 ]; do
     rc=0; poll "$clear_ms" || rc=$?
@@ -359,7 +359,8 @@ def kind(message):
         return "rate limit"
     if "malformed" in m or "decod" in m or "json" in m or "corrupt" in m:
         return "malformed"
-    if "500" in m or "internal" in m or "server" in m or "transient" in m or "unavailable" in m:
+    if ("500" in m or "internal" in m or "server" in m or "transient" in m or "unavailable" in m
+            or "unexpected error" in m):
         return "5xx"
     return "other"
 kinds = {}
@@ -422,7 +423,7 @@ table = [
     ("error runs: 5xx / timeout / malformed / rate / other",
      " / ".join(str(kinds.get(k, 0)) for k in ("5xx", "timeout", "malformed", "rate limit", "other")), "", None),
     ("max consecutive failures (SyncLog / polled)", f"{longest} / {max_failures_polled}", "", None),
-    ("time to all-success after faults stopped", to_success, f"<= {int(bound) / 1000:.0f} s", recovered_ok),
+    ("time to all-success after faults stopped", to_success, f"<= {int(bound) / 1000:.1f} s", recovered_ok),
     ("accounts not yet successful at the end", len(pending), "0", not pending),
     ("accounts in needs_reauth / quarantined", f"{len(reauth)} / {quarantined}", "0 / 0", not reauth and quarantined == 0),
     ("TikTok requests over 600/min/endpoint", over, "0", over == 0 and not truncated),
@@ -439,7 +440,7 @@ for name, value, expected, ok in table:
     failures += ok is False
     print(f"{name:<52} {str(value):>26} {expected:>10}  {result}")
 print("-" * 98)
-print(f"bound = 2 x {interval} s + 10 s backoff max + {int(regain) / 1000:.0f} s left of the platforms' 60 s "
+print(f"bound = 2 x {interval} s + 10 s backoff max + {int(regain) / 1000:.1f} s left of the platforms' 60 s "
       "rate-limit wait after the last storm")
 if truncated:
     print("the simulator's request log reached its 100,000-entry cap: the over-limit replay is incomplete")

@@ -46,7 +46,7 @@ extension ControlAPI {
             // Subscribe before reading the files, so an entry written in between is in one of the two.
             let subscription = follow ? await syncLog.subscribe(bufferLimit: Self.followerBuffer) : nil
             let upTo = subscription?.lastSeq ?? Int64.max
-            var history = try reader.readAll().entries.filter { $0.seq <= upTo && frozenFilter.matches($0) }
+            var history = try Self.readConsistently(reader, upTo: upTo).filter(frozenFilter.matches)
             if let limit, history.count > limit { history.removeFirst(history.count - limit) }
             var chunk = Data()
             for entry in history {
@@ -73,5 +73,17 @@ extension ControlAPI {
                 }
             }
         })
+    }
+
+    /// Every entry up to `upTo`. A rotation that renames files while they are being read can make
+    /// one read miss or repeat a file; such a read shows as a gap in `seq`, and is done again.
+    static func readConsistently(_ reader: SyncLogReader, upTo: Int64) throws -> [SyncLogEntry] {
+        var entries: [SyncLogEntry] = []
+        for _ in 0..<5 {
+            entries = try reader.readAll().entries.filter { $0.seq <= upTo }
+            let consecutive = zip(entries, entries.dropFirst()).allSatisfy { $1.seq == $0.seq + 1 }
+            if consecutive { return entries }
+        }
+        return entries
     }
 }

@@ -21,19 +21,15 @@ extension Store {
     public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) throws -> IngestResult {
         let platform = account.platform.rawValue
         let stamp = Timestamp.format(now)
+        var unique: [FetchedPost] = []
+        var seen = Set<String>()
+        for post in posts where seen.insert(post.postID).inserted { unique.append(post) }
         return try writer.write { db in
+            let existing = try storedPosts(db, platform: platform, ids: unique.map(\.postID))
             var synced = 0
-            var seen = Set<String>()
-            for post in posts where seen.insert(post.postID).inserted {
-                let existing = try Row.fetchOne(
-                    db.cachedStatement(sql: """
-                        SELECT caption, media_type, permalink, published_at, like_count, comment_count, view_count,
-                            share_count, save_count, reach
-                        FROM posts WHERE platform = ? AND post_id = ?
-                        """),
-                    arguments: [platform, post.postID])
+            for post in unique {
                 let published = StoreDate.encode(post.publishedAt)
-                guard let existing else {
+                guard let stored = existing[post.postID] else {
                     let metrics = post.metrics.merged(into: PostMetrics(), coverage: post.coverage)
                     try db.cachedStatement(sql: """
                         INSERT INTO posts (platform, post_id, account_id, caption, media_type, permalink, published_at,
@@ -48,18 +44,14 @@ extension Store {
                     synced += 1
                     continue
                 }
-                let stored = PostMetrics(
-                    likeCount: existing["like_count"], commentCount: existing["comment_count"],
-                    viewCount: existing["view_count"], shareCount: existing["share_count"],
-                    saveCount: existing["save_count"], reach: existing["reach"])
-                let metrics = post.metrics.merged(into: stored, coverage: post.coverage)
-                let caption = post.caption ?? existing["caption"]
-                let mediaType = post.mediaType ?? existing["media_type"]
-                let permalink = post.permalink ?? existing["permalink"]
-                let publishedAt = published ?? existing["published_at"]
-                let metricsChanged = metrics != stored
-                let fieldsChanged = caption != existing["caption"] || mediaType != existing["media_type"]
-                    || permalink != existing["permalink"] || publishedAt != existing["published_at"]
+                let metrics = post.metrics.merged(into: stored.metrics, coverage: post.coverage)
+                let caption = post.caption ?? stored.caption
+                let mediaType = post.mediaType ?? stored.mediaType
+                let permalink = post.permalink ?? stored.permalink
+                let publishedAt = published ?? stored.publishedAt
+                let metricsChanged = metrics != stored.metrics
+                let fieldsChanged = caption != stored.caption || mediaType != stored.mediaType
+                    || permalink != stored.permalink || publishedAt != stored.publishedAt
                 guard metricsChanged || fieldsChanged else { continue }
                 try db.cachedStatement(sql: """
                     UPDATE posts SET caption = ?, media_type = ?, permalink = ?, published_at = ?, like_count = ?,
@@ -79,6 +71,41 @@ extension Store {
                 sql: "UPDATE accounts SET last_sync_at = ? WHERE id = ?", arguments: [stamp, account.description])
             return IngestResult(found: posts.count, synced: synced)
         }
+    }
+
+    /// A stored post's comparable fields.
+    private struct StoredPost {
+        var caption: String?
+        var mediaType: String?
+        var permalink: String?
+        var publishedAt: String?
+        var metrics: PostMetrics
+    }
+
+    /// The stored rows of these post ids, read in a few `IN (…)` queries rather than one per post.
+    private func storedPosts(_ db: GRDB.Database, platform: String, ids: [String]) throws -> [String: StoredPost] {
+        var result: [String: StoredPost] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(start + 400, ids.count)]
+            start += chunk.count
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let rows = try Row.fetchCursor(
+                db, sql: """
+                    SELECT post_id, caption, media_type, permalink, published_at, like_count, comment_count, view_count,
+                        share_count, save_count, reach
+                    FROM posts WHERE platform = ? AND post_id IN (\(placeholders))
+                    """,
+                arguments: StatementArguments([platform] + Array(chunk)))
+            while let row = try rows.next() {
+                result[row[0]] = StoredPost(
+                    caption: row[1], mediaType: row[2], permalink: row[3], publishedAt: row[4],
+                    metrics: PostMetrics(
+                        likeCount: row[5], commentCount: row[6], viewCount: row[7], shareCount: row[8], saveCount: row[9],
+                        reach: row[10]))
+            }
+        }
+        return result
     }
 
     private func insertMetrics(_ db: GRDB.Database, platform: String, postID: String, at stamp: String, _ m: PostMetrics) throws {

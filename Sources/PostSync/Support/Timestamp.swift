@@ -1,35 +1,130 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// RFC 3339 UTC timestamps with milliseconds (`2026-11-29T01:02:03.456Z`), the one format of every
-/// timestamp `postsync` writes (CONTRACT section 1).
+/// timestamp `postsync` writes (CONTRACT section 1). Hand-written over `timegm`/`gmtime_r`: the
+/// daemon formats and parses several per stored post, and Foundation's format styles cost
+/// microseconds each.
 public enum Timestamp {
-    /// Formats a date as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC.
+    /// Formats a date as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC (rounded to the millisecond).
     public static func format(_ date: Date) -> String {
-        date.formatted(style)
+        let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(totalMilliseconds.floorDivided(by: 1000))
+        let milliseconds = Int(totalMilliseconds - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var out = ""
+        out.reserveCapacity(24)
+        append(Int(parts.tm_year) + 1900, width: 4, to: &out)
+        out += "-"
+        append(Int(parts.tm_mon) + 1, width: 2, to: &out)
+        out += "-"
+        append(Int(parts.tm_mday), width: 2, to: &out)
+        out += "T"
+        append(Int(parts.tm_hour), width: 2, to: &out)
+        out += ":"
+        append(Int(parts.tm_min), width: 2, to: &out)
+        out += ":"
+        append(Int(parts.tm_sec), width: 2, to: &out)
+        out += "."
+        append(milliseconds, width: 3, to: &out)
+        out += "Z"
+        return out
     }
 
-    /// Parses RFC 3339 with or without fractional seconds, `Z` or a numeric offset (with or without
-    /// a colon, as Instagram sends `+0000`). Returns nil when the text is not a timestamp.
+    /// Parses RFC 3339 / ISO 8601 `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)` (Instagram sends
+    /// `+0000`, without the colon). Returns nil when the text is not such a timestamp.
     public static func parse(_ text: String) -> Date? {
-        if let date = try? style.parse(text) { return date }
-        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(text) { return date }
-        // Instagram: 2021-08-13T08:25:28+0000 (offset without a colon).
-        var normalized = text
-        if let plus = text.lastIndex(where: { $0 == "+" || $0 == "-" }), text.distance(from: plus, to: text.endIndex) == 5,
-           text.contains("T") {
-            normalized.insert(":", at: text.index(plus, offsetBy: 3))
-            if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(normalized) { return date }
-            if let date = try? style.parse(normalized) { return date }
+        var utf8 = Array(text.utf8)
+        guard utf8.count >= 20 else { return nil }
+        if utf8[10] == UInt8(ascii: " ") || utf8[10] == UInt8(ascii: "t") { utf8[10] = UInt8(ascii: "T") }
+        guard utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"), utf8[10] == UInt8(ascii: "T"),
+              utf8[13] == UInt8(ascii: ":"), utf8[16] == UInt8(ascii: ":"),
+              let year = number(utf8, 0, 4), let month = number(utf8, 5, 2), let day = number(utf8, 8, 2),
+              let hour = number(utf8, 11, 2), let minute = number(utf8, 14, 2), let second = number(utf8, 17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var fraction = 0.0
+        if index < utf8.count, utf8[index] == UInt8(ascii: ".") {
+            index += 1
+            var scale = 0.1
+            let start = index
+            while index < utf8.count, let digit = digit(utf8[index]) {
+                fraction += Double(digit) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
         }
-        return nil
+        guard index < utf8.count else { return nil }
+        var offset = 0
+        switch utf8[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            guard index + 1 == utf8.count else { return nil }
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            let sign = utf8[index] == UInt8(ascii: "-") ? -1 : 1
+            let rest = utf8.count - index - 1
+            guard let hours = number(utf8, index + 1, 2) else { return nil }
+            let minutes: Int?
+            if rest == 5, utf8[index + 3] == UInt8(ascii: ":") {
+                minutes = number(utf8, index + 4, 2)
+            } else if rest == 4 {
+                minutes = number(utf8, index + 3, 2)
+            } else {
+                return nil
+            }
+            guard let minutes, hours < 24, minutes < 60 else { return nil }
+            offset = sign * (hours * 3600 + minutes * 60)
+        default:
+            return nil
+        }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = timegm(&parts)
+        return Date(timeIntervalSince1970: TimeInterval(Int(seconds) - offset) + fraction)
     }
 
-    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    private static func digit(_ byte: UInt8) -> Int? {
+        byte >= 48 && byte <= 57 ? Int(byte - 48) : nil
+    }
+
+    private static func number(_ bytes: [UInt8], _ start: Int, _ length: Int) -> Int? {
+        guard start + length <= bytes.count else { return nil }
+        var value = 0
+        for index in start..<(start + length) {
+            guard let digit = digit(bytes[index]) else { return nil }
+            value = value * 10 + digit
+        }
+        return value
+    }
+
+    private static func append(_ value: Int, width: Int, to out: inout String) {
+        let text = String(value)
+        if text.count < width { out += String(repeating: "0", count: width - text.count) }
+        out += text
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward negative infinity (dates before 1970 stay correct).
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
 }
 
 /// Encodes and decodes `Date` as `Timestamp` strings in JSON.
 public enum JSONCoding {
-    /// A JSON encoder with RFC 3339 millisecond dates and sorted-free compact output.
+    /// A JSON encoder with RFC 3339 millisecond dates.
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
