@@ -20,9 +20,13 @@ sync). Then, for S seconds, every Instagram and TikTok endpoint answers
    5 % timeouts: each second, each platform has a 5 % chance of being a "slow second" whose
        requests are answered after 6 s, beyond the daemon's 5 s sync deadline (the simulator's
        latency applies to every answer of an endpoint, not to a fraction of them),
-and every --storm-every seconds one platform (TikTok first, then alternating) answers every
-request with its rate-limit error for --storm-length seconds (Meta code 80002 with
-X-Business-Use-Case-Usage at 100 %, TikTok HTTP 429 rate_limit_exceeded).
+and rate-limit storms: --storm-first seconds into the faults and then every --storm-every
+seconds, one platform (TikTok first, then alternating) answers every request with its rate-limit
+error for --storm-length seconds (Meta code 80002 with X-Business-Use-Case-Usage at 100 % and
+estimated_time_to_regain_access 1 minute, TikTok HTTP 429 rate_limit_exceeded). Each storm
+silences the platform it hits for about a minute (the daemon honours the platforms' wait), so
+storms are spaced 90 s apart by default: at 20 s apart both platforms would stay silent for the
+whole fault window and the 5xx, timeout and malformed faults would hardly be exercised.
 
 During the faults the script checks every second that the daemon process is alive and that the
 control socket answers GET /v1/status within 2 s. Afterwards it clears the faults and waits for
@@ -45,7 +49,8 @@ Options:
   --interval S         sync.interval in seconds (default: 10, or more when the TikTok accounts
                        would need over 400 of the 600 list calls per minute: TikTok accounts x 60 / 400)
   --posts M            posts per account (default 30)
-  --storm-every S      seconds between rate-limit storms (default 20)
+  --storm-first S      seconds from the start of the faults to the first storm (default 15)
+  --storm-every S      seconds between rate-limit storms (default 90)
   --storm-length S     seconds a storm lasts (default 5)
   --seed S             simulator seed and seed of the fault schedule (default 1)
   --bin PATH           postsync binary (default $POSTSYNC_BIN, else .build/release/postsync)
@@ -58,7 +63,8 @@ accounts=200
 duration=60
 interval=""
 posts=30
-storm_every=20
+storm_first=15
+storm_every=90
 storm_length=5
 seed=1
 keep=0
@@ -69,6 +75,7 @@ while [ $# -gt 0 ]; do
         --duration) duration="${2:?--duration needs a value}"; shift 2 ;;
         --interval) interval="${2:?--interval needs a value}"; shift 2 ;;
         --posts) posts="${2:?--posts needs a value}"; shift 2 ;;
+        --storm-first) storm_first="${2:?--storm-first needs a value}"; shift 2 ;;
         --storm-every) storm_every="${2:?--storm-every needs a value}"; shift 2 ;;
         --storm-length) storm_length="${2:?--storm-length needs a value}"; shift 2 ;;
         --seed) seed="${2:?--seed needs a value}"; shift 2 ;;
@@ -78,7 +85,7 @@ while [ $# -gt 0 ]; do
         *) echo "fault-test: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-for value in "$accounts" "$duration" "$posts" "$storm_every" "$storm_length" "$seed" ${interval:+"$interval"}; do
+for value in "$accounts" "$duration" "$posts" "$storm_first" "$storm_every" "$storm_length" "$seed" ${interval:+"$interval"}; do
     [[ "$value" =~ ^[0-9]+$ ]] || { echo "fault-test: not a non-negative integer: $value" >&2; exit 2; }
 done
 [ "$storm_every" -gt 0 ] || { echo "fault-test: --storm-every must be positive" >&2; exit 2; }
@@ -253,14 +260,14 @@ slow_seconds=0
 storms=0
 second=0
 while [ "$second" -lt "$duration" ]; do
-    tick_ms=$(( fault_start_ms + second * 1000 ))
     storm_platform=""
-    if [ "$second" -ge "$storm_every" ]; then
-        k=$(( second / storm_every ))
-        if [ $(( second - k * storm_every )) -lt "$storm_length" ]; then
-            if [ $((k % 2)) = 1 ]; then storm_platform=tiktok; else storm_platform=instagram; fi
-            [ $(( second - k * storm_every )) != 0 ] || storms=$((storms + 1))
-            last_storm_end_ms=$(( fault_start_ms + (k * storm_every + storm_length) * 1000 ))
+    if [ "$second" -ge "$storm_first" ]; then
+        k=$(( (second - storm_first) / storm_every ))
+        storm_start=$(( storm_first + k * storm_every ))
+        if [ $(( second - storm_start )) -lt "$storm_length" ]; then
+            if [ $((k % 2)) = 0 ]; then storm_platform=tiktok; else storm_platform=instagram; fi
+            [ "$second" != "$storm_start" ] || storms=$((storms + 1))
+            last_storm_end_ms=$(( fault_start_ms + (storm_start + storm_length) * 1000 ))
             [ "$last_storm_end_ms" -le $(( fault_start_ms + duration * 1000 )) ] \
                 || last_storm_end_ms=$(( fault_start_ms + duration * 1000 ))
         fi
