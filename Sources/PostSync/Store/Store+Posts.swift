@@ -26,21 +26,38 @@ extension Store {
         for post in posts where seen.insert(post.postID).inserted { unique.append(post) }
         return try writer.write { db in
             let existing = try storedPosts(db, platform: platform, ids: unique.map(\.postID))
+            // Looked up once per run, not once per post: the statement cache hashes the SQL text.
+            let insertPost = try db.cachedStatement(sql: """
+                INSERT INTO posts (platform, post_id, account_id, caption, media_type, permalink, published_at,
+                    like_count, comment_count, view_count, share_count, save_count, reach, first_seen_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let updatePost = try db.cachedStatement(sql: """
+                UPDATE posts SET caption = ?, media_type = ?, permalink = ?, published_at = ?, like_count = ?,
+                    comment_count = ?, view_count = ?, share_count = ?, save_count = ?, reach = ?, updated_at = ?
+                WHERE platform = ? AND post_id = ?
+                """)
+            let insertMetrics = try db.cachedStatement(sql: """
+                INSERT INTO post_metrics (platform, post_id, observed_at, like_count, comment_count, view_count,
+                    share_count, save_count, reach)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            func recordMetrics(_ postID: String, _ m: PostMetrics) throws {
+                try insertMetrics.execute(arguments: [
+                    platform, postID, stamp, m.likeCount, m.commentCount, m.viewCount, m.shareCount, m.saveCount, m.reach,
+                ])
+            }
             var synced = 0
             for post in unique {
                 let published = StoreDate.encode(post.publishedAt)
                 guard let stored = existing[post.postID] else {
                     let metrics = post.metrics.merged(into: PostMetrics(), coverage: post.coverage)
-                    try db.cachedStatement(sql: """
-                        INSERT INTO posts (platform, post_id, account_id, caption, media_type, permalink, published_at,
-                            like_count, comment_count, view_count, share_count, save_count, reach, first_seen_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [
+                    try insertPost.execute(arguments: [
                             platform, post.postID, account.description, post.caption, post.mediaType, post.permalink,
                             published, metrics.likeCount, metrics.commentCount, metrics.viewCount, metrics.shareCount,
                             metrics.saveCount, metrics.reach, stamp, stamp,
                         ])
-                    try insertMetrics(db, platform: platform, postID: post.postID, at: stamp, metrics)
+                    try recordMetrics(post.postID, metrics)
                     synced += 1
                     continue
                 }
@@ -53,18 +70,12 @@ extension Store {
                 let fieldsChanged = caption != stored.caption || mediaType != stored.mediaType
                     || permalink != stored.permalink || publishedAt != stored.publishedAt
                 guard metricsChanged || fieldsChanged else { continue }
-                try db.cachedStatement(sql: """
-                    UPDATE posts SET caption = ?, media_type = ?, permalink = ?, published_at = ?, like_count = ?,
-                        comment_count = ?, view_count = ?, share_count = ?, save_count = ?, reach = ?, updated_at = ?
-                    WHERE platform = ? AND post_id = ?
-                    """).execute(arguments: [
+                try updatePost.execute(arguments: [
                         caption, mediaType, permalink, publishedAt, metrics.likeCount, metrics.commentCount,
                         metrics.viewCount, metrics.shareCount, metrics.saveCount, metrics.reach, stamp,
                         platform, post.postID,
                     ])
-                if metricsChanged {
-                    try insertMetrics(db, platform: platform, postID: post.postID, at: stamp, metrics)
-                }
+                if metricsChanged { try recordMetrics(post.postID, metrics) }
                 synced += 1
             }
             try db.execute(
@@ -106,25 +117,6 @@ extension Store {
             }
         }
         return result
-    }
-
-    private func insertMetrics(_ db: GRDB.Database, platform: String, postID: String, at stamp: String, _ m: PostMetrics) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO post_metrics (platform, post_id, observed_at, like_count, comment_count, view_count,
-                share_count, save_count, reach)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                platform, postID, stamp, m.likeCount, m.commentCount, m.viewCount, m.shareCount, m.saveCount, m.reach,
-            ])
-    }
-
-    /// Records that a run ended without storing posts (its `last_sync_at` still moves).
-    public func touchLastSync(_ account: AccountID, at now: Date) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: "UPDATE accounts SET last_sync_at = ? WHERE id = ?",
-                arguments: [Timestamp.format(now), account.description])
-        }
     }
 
     /// Ids of the account's stored posts published at or after `since`, newest first.
