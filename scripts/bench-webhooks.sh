@@ -8,7 +8,7 @@
 #  2. Webhook -> post visible latency: publish a post in the simulator (started without
 #     --webhook-url, so it delivers nothing itself), deliver a signed Instagram webhook for that
 #     account, poll GET /v1/posts?account=...&limit=1 on the control socket until the post shows.
-#     Prints p50/p99.
+#     Round robin over 21 accounts that take no wrk load. Prints p50/p99.
 #
 #   scripts/bench-webhooks.sh
 #   BENCH_DURATION=30s BENCH_CONNECTIONS=64 BENCH_SAMPLES=500 scripts/bench-webhooks.sh
@@ -29,6 +29,8 @@ connections=${BENCH_CONNECTIONS:-32}
 bodies=${BENCH_BODIES:-300000}
 samples=${BENCH_SAMPLES:-200}
 app_secret=sim-app-secret
+# 24 Instagram accounts (3 take the wrk load, 21 the latency samples) and 24 TikTok ones.
+accounts=48
 
 for tool in python3 curl; do
     command -v "$tool" >/dev/null || { echo "bench-webhooks: $tool is missing" >&2; exit 1; }
@@ -85,7 +87,7 @@ wait_for() { # what, command...
 # --- simulator (no --webhook-url: it must not deliver webhooks itself) and daemon ---------------
 sim_port=$(free_port)
 sim="http://127.0.0.1:$sim_port"
-"$bin" simulate --listen "127.0.0.1:$sim_port" --accounts 8 --posts 5 --seed 7 >"$work/sim.log" 2>&1 &
+"$bin" simulate --listen "127.0.0.1:$sim_port" --accounts "$accounts" --posts 5 --seed 7 >"$work/sim.log" 2>&1 &
 sim_pid=$!
 wait_for "the simulator" grep -q listening "$work/sim.log"
 
@@ -117,18 +119,20 @@ YAML
 "$bin" serve --config "$work/config.yaml" --state-dir "$state" --log-level error >"$work/serve.log" 2>&1 &
 serve_pid=$!
 wait_for "the HTTP listener" curl -sf "$listener/healthz"
-# The first scheduled sync of all 8 accounts, so the runs below start from idle accounts.
-wait_for "the first syncs" sh -c "[ \$(wc -l <'$state/synclog.jsonl') -ge 8 ]"
+# The first scheduled sync of every account, so the runs below start from idle accounts.
+wait_for "the first syncs" sh -c "[ \$(wc -l <'$state/synclog.jsonl') -ge $accounts ]"
 
-# Instagram user ids: the first is kept for the latency test, the others take the wrk load (Meta's
-# usage pacing is per account, so the load does not slow the latency account down).
+# Instagram user ids: the first 3 take the wrk load, the others the latency samples, round robin.
+# Meta's usage pacing is per account, so the load does not slow the latency accounts down; and a
+# sync pages back through every post of the last 30 days (25 a page), so spreading the samples
+# keeps each latency account at a realistic handful of recent posts (one /media page).
 mapfile -t ig < <(curl -sf "$sim/_sim/accounts" | python3 -c '
 import json, sys
 for a in json.load(sys.stdin):
     if a["platform"] == "instagram": print(a["externalId"])')
 
 # --- signed bodies ------------------------------------------------------------------------------
-python3 - "$app_secret" "$bodies" "$work" "${ig[@]:1}" <<'PY'
+python3 - "$app_secret" "$bodies" "$work" "${ig[@]:0:3}" <<'PY'
 import hashlib, hmac, json, sys, time
 secret, count, work, ids = sys.argv[1].encode(), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 now = int(time.time())
@@ -205,10 +209,10 @@ syncs_after=$(webhook_syncs)
 
 # --- webhook -> post visible --------------------------------------------------------------------
 echo "latency: $samples webhook -> post visible samples ..." >&2
-python3 - "$sim" "$http_port" "$socket" "$app_secret" "${ig[0]}" "$samples" >"$work/latency.txt" <<'PY'
+python3 - "$sim" "$http_port" "$socket" "$app_secret" "$samples" "${ig[@]:3}" >"$work/latency.txt" <<'PY'
 import hashlib, hmac, http.client, json, socket, sys, time, urllib.request
 
-sim, port, sock, secret, account, samples = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode(), sys.argv[5], int(sys.argv[6])
+sim, port, sock, secret, samples, accounts = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode(), int(sys.argv[5]), sys.argv[6:]
 
 class UnixConnection(http.client.HTTPConnection):
     def __init__(self, path):
@@ -218,7 +222,7 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(self.unix_path)
 
-def newest_post_id():
+def newest_post_id(account):
     connection = UnixConnection(sock)
     connection.request("GET", "/v1/posts?account=instagram:%s&limit=1" % account)
     response = connection.getresponse()
@@ -228,6 +232,7 @@ def newest_post_id():
 
 acks, visible = [], []
 for n in range(samples):
+    account = accounts[n % len(accounts)]
     request = urllib.request.Request("%s/_sim/publish?account=instagram:%s" % (sim, account), method="POST")
     post = json.load(urllib.request.urlopen(request))["id"]
     body = json.dumps({"object": "instagram", "entry": [{"id": account, "time": int(time.time()), "changes": [{"field": "comments",
@@ -242,7 +247,7 @@ for n in range(samples):
     connection.close()
     if response.status != 200:
         sys.exit("webhook answered %d" % response.status)
-    while newest_post_id() != post:
+    while newest_post_id(account) != post:
         if time.perf_counter() - t0 > 30:
             sys.exit("post %s not visible after 30 s" % post)
         time.sleep(0.0005)

@@ -207,6 +207,7 @@ import Testing
             #expect(entry.errorMessage?.contains("authorization removed") == true, "\(entry.errorMessage ?? "")")
             let view = try await listener.daemon.supervisor.accountViews().first { $0.id == removed.description }
             #expect(view?.state == .needsReauth)
+            #expect(view?.lastStatus == .error, "lastStatus is the status of the account's last SyncLog entry")
 
             let publish = Self.tiktokBody(openID: other.externalID, event: "post.publish.publicly_available", content: Self.publishContent)
             let synced = try await listener.send(
@@ -468,9 +469,10 @@ extension HTTPListenerTests {
             configuration.instagram.appSecret = Secret(appSecret)
             configuration.instagram.verifyToken = Secret(verifyToken)
             configure(&configuration)
+            let directory = try temporaryDirectory("postsync-http")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
             let daemon = try Daemon(
-                configuration: configuration, stateDirectory: try temporaryDirectory("postsync-http"), seed: 1, fsync: .never,
-                logger: testLogger())
+                configuration: configuration, stateDirectory: directory, seed: 1, fsync: .never, logger: testLogger())
             let accounts = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
             let ready = Promise<Int?>()
             let group = ServiceGroup(configuration: .init(

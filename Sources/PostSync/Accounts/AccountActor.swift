@@ -156,12 +156,15 @@ public actor AccountActor {
     /// The platform revoked the authorization: no calls until a new token.
     public func authorizationRemoved(_ message: String) throws {
         machine.authorizationRemoved(message)
+        // The supervisor writes this event's SyncLog entry, with status error.
+        lastStatus = .error
         try persistSchedule()
     }
 
     /// Parks the account after a crash loop.
     public func quarantine(_ message: String) throws {
         machine.quarantine(message)
+        lastStatus = .error
         try persistSchedule()
     }
 
