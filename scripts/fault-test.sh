@@ -13,24 +13,28 @@ Usage: scripts/fault-test.sh [--accounts N] [--duration S] [options]
 
 Starts `postsync simulate` with N accounts (half Instagram, half TikTok; TikTok's 600 requests per
 minute per endpoint enforced), imports them, runs `postsync serve` (sync.max_concurrent 16,
-sync.deadline 5s, sync.backoff 1s..10s) and waits until every account has synced once (cold
-sync). Then, for S seconds, every Instagram and TikTok endpoint answers
+sync.deadline 5s, sync.backoff 1s..10s, sync.jitter 0.5 so that the accounts' runs spread out
+instead of arriving in bursts) and waits until every account has synced once (cold sync).
+Then, for S seconds, every Instagram and TikTok endpoint answers
   10 % HTTP 500 with the platform's error body,
    2 % HTTP 200 with the JSON cut in half,
-   5 % timeouts: each second, each platform has a 5 % chance of being a "slow second" whose
-       requests are answered after 6 s, beyond the daemon's 5 s sync deadline (the simulator's
-       latency applies to every answer of an endpoint, not to a fraction of them),
+   5 % timeouts: the simulator's latency applies to every answer of an endpoint, not to a
+       fraction of them, so a controller redraws it every 10 ms: each platform is "slow" (6 s,
+       beyond the daemon's 5 s sync deadline) in a random 5 % of the 10 ms slots, and a request
+       arriving in a slow slot times out,
 and rate-limit storms: --storm-first seconds into the faults and then every --storm-every
 seconds, one platform (TikTok first, then alternating) answers every request with its rate-limit
 error for --storm-length seconds (Meta code 80002 with X-Business-Use-Case-Usage at 100 % and
 estimated_time_to_regain_access 1 minute, TikTok HTTP 429 rate_limit_exceeded). Each storm
-silences the platform it hits for about a minute (the daemon honours the platforms' wait), so
-storms are spaced 90 s apart by default: at 20 s apart both platforms would stay silent for the
-whole fault window and the 5xx, timeout and malformed faults would hardly be exercised.
+silences the platform it hits for about a minute (the daemon honours the platforms' wait: TikTok's
+whole endpoint for the daemon, Instagram per account), so storms are 50 s apart by default (each
+platform every 100 s): at 20 s apart both platforms would stay silent for the whole fault window
+and the 5xx, timeout and malformed faults would hardly be exercised.
 
 During the faults the script checks every second that the daemon process is alive and that the
 control socket answers GET /v1/status within 2 s. Afterwards it clears the faults and waits for
-every account to finish a successful run that started after that moment, within
+every account to finish a successful run after that moment (lastStatus "success", lastSyncAt
+later than the moment the faults were cleared), within
 
     bound = 2 x sync.interval + sync.backoff.max + R
 
@@ -39,18 +43,20 @@ the last rate-limit storm ended (Meta says estimated_time_to_regain_access 1 min
 window is a minute, and the daemon honours both), or 0 when the last storm ended earlier.
 
 Checks (each must hold): the daemon never exited or restarted; the control socket always
-answered; every account reached success within the bound; no account in needs_reauth; zero
-TikTok requests beyond 600/min/endpoint (replayed from the simulator's request log: the
-simulator counts them but does not expose the counter over HTTP); SIGTERM at the end exits 0.
+answered; every SyncLog line parses and seq goes up by one; every account reached success within
+the bound; no account in needs_reauth or quarantined; zero TikTok requests beyond
+600/min/endpoint (replayed from the simulator's request log: the simulator counts them but does
+not expose the counter over HTTP); SIGTERM at the end exits 0.
 
 Options:
   --accounts N         accounts (default 200; the issue's full run is 1000)
   --duration S         seconds of faults (default 60; the full run is 600)
-  --interval S         sync.interval in seconds (default: 10, or more when the TikTok accounts
-                       would need over 400 of the 600 list calls per minute: TikTok accounts x 60 / 400)
+  --interval S         sync.interval in seconds (default 10, or TikTok accounts x 60 / 400 when
+                       that is more, so that the TikTok accounts' syncs need at most 400 of the
+                       600 list calls a minute: 15 s for 200 accounts, 75 s for 1,000)
   --posts M            posts per account (default 30)
-  --storm-first S      seconds from the start of the faults to the first storm (default 15)
-  --storm-every S      seconds between rate-limit storms (default 90)
+  --storm-first S      seconds from the start of the faults to the first storm (default 5)
+  --storm-every S      seconds between rate-limit storms (default 50)
   --storm-length S     seconds a storm lasts (default 5)
   --seed S             simulator seed and seed of the fault schedule (default 1)
   --bin PATH           postsync binary (default $POSTSYNC_BIN, else .build/release/postsync)
@@ -63,8 +69,8 @@ accounts=200
 duration=60
 interval=""
 posts=30
-storm_first=15
-storm_every=90
+storm_first=5
+storm_every=50
 storm_length=5
 seed=1
 keep=0
@@ -112,21 +118,14 @@ state="$work/state"
 sock="$state/control.sock"
 sim_pid=""
 daemon_pid=""
+controller_pid=""
 failed=1
 
-stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s
-    local pid="$1" i
-    [ -n "$pid" ] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    { wait "$pid"; } 2>/dev/null || true
-}
+source "$root/scripts/lib/process.sh"
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop_pid "$controller_pid"
     stop_pid "$daemon_pid"
     stop_pid "$sim_pid"
     if [ "$keep" = 1 ] || [ "$failed" != 0 ]; then
@@ -140,7 +139,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-now_ms() { date +%s%3N; }
 log() { printf '[fault-test %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -166,6 +164,7 @@ http:
   listen: "off"
 sync:
   interval: ${interval}s
+  jitter: 0.5
   max_concurrent: 16
   deadline: 5s
   backoff: {min: 1s, max: ${backoff_max}s}
@@ -242,42 +241,81 @@ else
     log "not every account finished its cold sync before the faults start ($summary); going on"
 fi
 
-# The fault phase: a controller tick every second.
-fault_json() { # rateLimitRate latencyMs
-    printf '{"errorRate":0.10,"malformedRate":0.02,"rateLimitRate":%s,"latencyMs":%s}' "$1" "$2"
-}
-declare -A current=()
-set_platform() { # platform json
-    if [ "${current[$1]:-}" != "$2" ]; then
-        curl -sS --fail -o /dev/null -X PUT "$sim/_sim/fault?endpoint=$1.*" -H 'Content-Type: application/json' -d "$2"
-        current[$1]="$2"
-        echo "$(now_ms) $1 $2" >>"$work/faults.log"
-    fi
-}
+# The fault phase. A controller drives the simulator's fault settings: every 10 ms each platform
+# is "slow" (6 s latency, so beyond the 5 s sync deadline) with probability 5 %, so that about 5 %
+# of requests time out whenever they arrive; storms as described in --help.
+cat >"$work/faults.py" <<'PY'
+import http.client, json, random, sys, time
+host, port, duration, first, every, length, seed, work = sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:8]), sys.argv[8]
+rng = random.Random(seed)
+conn = http.client.HTTPConnection(host, port, timeout=10)
+log = open(work + "/faults.log", "a")
+
+def send(method, platform, fault=None):
+    body = json.dumps(fault) if fault is not None else None
+    conn.request(method, f"/_sim/fault?endpoint={platform}.*", body=body, headers={"Content-Type": "application/json"})
+    answer = conn.getresponse()
+    answer.read()
+    if answer.status != 200:
+        raise SystemExit(f"faults: {method} {platform}.* answered {answer.status}")
+
+SLOT, SLOW = 0.010, 0.05
+start = time.time()
+current, slow_since, slow_time = {}, {}, {"instagram": 0.0, "tiktok": 0.0}
+storms, last_storm_end, changes, i = 0, 0.0, 0, 0
+while True:
+    t = start + i * SLOT
+    elapsed = t - start
+    if elapsed >= duration:
+        break
+    delay = t - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    storm = None
+    if elapsed >= first:
+        k = int((elapsed - first) // every)
+        storm_start = first + k * every
+        if elapsed - storm_start < length:
+            storm = "tiktok" if k % 2 == 0 else "instagram"
+            last_storm_end = start + min(storm_start + length, duration)
+    for platform in ("instagram", "tiktok"):
+        slow = rng.random() < SLOW
+        fault = {"errorRate": 0.10, "malformedRate": 0.02, "rateLimitRate": 1.0 if storm == platform else 0,
+                 "latencyMs": 6000 if slow else 0}
+        previous = current.get(platform)
+        if previous != fault:
+            send("PUT", platform, fault)
+            now = time.time()
+            changes += 1
+            if previous is not None and previous["rateLimitRate"] == 0 and fault["rateLimitRate"] == 1.0:
+                storms += 1
+            if previous is None and fault["rateLimitRate"] == 1.0:
+                storms += 1
+            if slow and platform not in slow_since:
+                slow_since[platform] = now
+            if not slow and platform in slow_since:
+                slow_time[platform] += now - slow_since.pop(platform)
+            log.write(f"{int(now * 1000)} {platform} {json.dumps(fault)}\n")
+            current[platform] = fault
+    i += 1
+end = time.time()
+for platform in ("instagram", "tiktok"):
+    send("DELETE", platform)
+    if platform in slow_since:
+        slow_time[platform] += end - slow_since.pop(platform)
+cleared = time.time()
+log.write(f"{int(cleared * 1000)} cleared\n")
+json.dump({"startMs": int(start * 1000), "clearedMs": int(cleared * 1000), "storms": storms,
+           "lastStormEndMs": int(last_storm_end * 1000), "changes": changes,
+           "slowShare": {p: slow_time[p] / max(end - start, 1e-9) for p in slow_time}},
+          open(work + "/faults.json", "w"))
+PY
+
+python3 "$work/faults.py" 127.0.0.1 "$port" "$duration" "$storm_first" "$storm_every" "$storm_length" "$seed" "$work" &
+controller_pid=$!
 fault_start_ms="$(now_ms)"
-last_storm_end_ms=0
-slow_seconds=0
-storms=0
 second=0
-while [ "$second" -lt "$duration" ]; do
-    storm_platform=""
-    if [ "$second" -ge "$storm_first" ]; then
-        k=$(( (second - storm_first) / storm_every ))
-        storm_start=$(( storm_first + k * storm_every ))
-        if [ $(( second - storm_start )) -lt "$storm_length" ]; then
-            if [ $((k % 2)) = 0 ]; then storm_platform=tiktok; else storm_platform=instagram; fi
-            [ "$second" != "$storm_start" ] || storms=$((storms + 1))
-            last_storm_end_ms=$(( fault_start_ms + (storm_start + storm_length) * 1000 ))
-            [ "$last_storm_end_ms" -le $(( fault_start_ms + duration * 1000 )) ] \
-                || last_storm_end_ms=$(( fault_start_ms + duration * 1000 ))
-        fi
-    fi
-    for platform in instagram tiktok; do
-        rate=0; lat=0
-        [ "$platform" != "$storm_platform" ] || rate=1.0
-        if [ $((RANDOM % 100)) -lt 5 ]; then lat=6000; slow_seconds=$((slow_seconds + 1)); fi
-        set_platform "$platform" "$(fault_json "$rate" "$lat")"
-    done
+while kill -0 "$controller_pid" 2>/dev/null; do
     rc=0; poll "$fault_start_ms" || rc=$?
     if [ "$rc" = 1 ]; then break; fi
     if [ "$rc" = 2 ]; then socket_misses=$((socket_misses + 1)); log "control socket did not answer within 2 s"; fi
@@ -286,13 +324,21 @@ while [ "$second" -lt "$duration" ]; do
     sleep_ms=$(( fault_start_ms + second * 1000 - $(now_ms) ))
     if [ "$sleep_ms" -gt 0 ]; then sleep "$(printf '%d.%03d' $((sleep_ms / 1000)) $((sleep_ms % 1000)))"; fi
 done
+controller_rc=0; { wait "$controller_pid"; } 2>/dev/null || controller_rc=$?
+controller_pid=""
+if [ "$controller_rc" != 0 ] || [ ! -s "$work/faults.json" ]; then
+    log "the fault controller failed (rc $controller_rc); clearing the faults"
+    for platform in instagram tiktok; do
+        curl -sS -o /dev/null -X DELETE "$sim/_sim/fault?endpoint=$platform.*" || true
+    done
+    echo "{\"clearedMs\": $(now_ms), \"lastStormEndMs\": 0, \"storms\": 0, \"slowShare\": {}, \"failed\": true}" >"$work/faults.json"
+fi
 
 # Recovery.
-for platform in instagram tiktok; do
-    curl -sS --fail -o /dev/null -X DELETE "$sim/_sim/fault?endpoint=$platform.*"
-done
-clear_ms="$(now_ms)"
-echo "$clear_ms cleared" >>"$work/faults.log"
+read -r clear_ms last_storm_end_ms < <(python3 -c '
+import json, sys
+f = json.load(open(sys.argv[1]))
+print(f["clearedMs"], f["lastStormEndMs"])' "$work/faults.json")
 regain_ms=0
 if [ "$last_storm_end_ms" -gt 0 ]; then
     regain_ms=$(( last_storm_end_ms + 60000 - clear_ms ))
@@ -331,12 +377,14 @@ curl -sS --fail "$sim/_sim/requests" >"$work/requests.json"
 set +e
 python3 - "$work" "$accounts" "$duration" "$interval" "$daemon_start_ms" "${warm_ms:-}" "$fault_start_ms" "$clear_ms" \
     "${recovered_ms:-}" "$bound_ms" "$regain_ms" "$exits" "$restarts" "$socket_misses" "$max_failures" "$term_rc" \
-    "$storms" "$slow_seconds" <<'PY'
+    <<'PY'
 import glob, json, os, re, sqlite3, sys
 from datetime import datetime
 
 (work, accounts, duration, interval, daemon_start, warm, fault_start, clear, recovered, bound, regain, exits, restarts,
- socket_misses, max_failures_polled, term_rc, storms, slow_seconds) = sys.argv[1:19]
+ socket_misses, max_failures_polled, term_rc) = sys.argv[1:17]
+faults = json.load(open(os.path.join(work, "faults.json")))
+slow = faults.get("slowShare", {})
 state = os.path.join(work, "state")
 
 def ts(text):
@@ -346,13 +394,15 @@ def order(path):
     m = re.search(r"\.jsonl\.(\d+)$", path)
     return -int(m.group(1)) if m else 1
 
-entries = []
+entries, unreadable = [], 0
 for path in sorted(glob.glob(os.path.join(state, "synclog.jsonl*")), key=order):
     for line in open(path, "rb"):
         try:
             entries.append(json.loads(line))
         except ValueError:
-            pass
+            unreadable += 1
+seqs = [e["seq"] for e in entries]
+seq_ok = all(b == a + 1 for a, b in zip(seqs, seqs[1:]))
 
 fault_t, clear_t = int(fault_start) / 1000, int(clear) / 1000
 during = [e for e in entries if fault_t <= ts(e["startedAt"]) < clear_t]
@@ -417,10 +467,12 @@ to_success = f"{(int(recovered) - int(clear)) / 1000:.1f} s" if recovered else "
 recovered_ok = bool(recovered) and int(recovered) - int(clear) <= int(bound)
 table = [
     ("accounts (Instagram / TikTok)", f"{accounts} ({int(accounts) - int(accounts) // 2} / {int(accounts) // 2})", "", None),
-    ("sync.interval / deadline / backoff", f"{interval} s / 5 s / 1-10 s", "", None),
+    ("sync.interval / jitter / deadline / backoff", f"{interval} s / 0.5 / 5 s / 1-10 s", "", None),
     ("cold sync of every account (no faults)", cold, "", None),
     ("fault duration", f"{duration} s", "", None),
-    ("rate-limit storms / slow (6 s) platform-seconds", f"{storms} / {slow_seconds}", "", None),
+    ("rate-limit storms", faults.get("storms", 0), "", None),
+    ("time slow (6 s latency): Instagram / TikTok",
+     f"{slow.get('instagram', 0) * 100:.1f} % / {slow.get('tiktok', 0) * 100:.1f} %", "", None),
     ("platform requests (HTTP 200 / 429 / 500 / other)",
      f"{len(requests)} ({statuses.get(200, 0)} / {statuses.get(429, 0)} / {statuses.get(500, 0)} / "
      f"{len(requests) - statuses.get(200, 0) - statuses.get(429, 0) - statuses.get(500, 0)})", "", None),
@@ -434,6 +486,8 @@ table = [
     ("accounts not yet successful at the end", len(pending), "0", not pending),
     ("accounts in needs_reauth / quarantined", f"{len(reauth)} / {quarantined}", "0 / 0", not reauth and quarantined == 0),
     ("TikTok requests over 600/min/endpoint", over, "0", over == 0 and not truncated),
+    ("unreadable SyncLog lines / seq breaks", f"{unreadable} / {0 if seq_ok else 'yes'}", "0 / 0",
+     unreadable == 0 and seq_ok),
     ("daemon exits / restarts", f"{exits} / {restarts}", "0 / 0", exits == "0" and restarts == "0"),
     ("seconds the control socket did not answer", socket_misses, "0", socket_misses == "0"),
     ("SIGTERM exit code", term_rc, "0", term_rc == "0"),

@@ -12,6 +12,7 @@ extension SimulatorWorld {
     /// | `POST /_sim/metrics?account=…[&post=ID][&likes=N&comments=N&views=N&shares=N]` | bump (+1 like on the newest post) or set metrics; answers the post |
     /// | `POST /_sim/expire?account=…`, `POST /_sim/revoke?account=…`, `POST /_sim/reauthorize?account=…` | token changes; answers the account |
     /// | `GET /_sim/fault`, `PUT /_sim/fault?endpoint=E` (body: `SimulatorFault`), `DELETE /_sim/fault?endpoint=E` | faults |
+    /// | `GET /_sim/stats` | `{"tiktokOverLimit": n, "requests": n}` |
     /// | `POST /_sim/webhook?account=…&event=E[&post=ID]` | deliver one webhook now (needs a webhook URL); answers 202 and the event |
     func handleAdmin(action: String, request: SimulatorHTTPRequest) -> SimulatorHTTPResponse {
         switch (request.method, action) {
@@ -19,6 +20,9 @@ extension SimulatorWorld {
             return .encoded(200, accounts())
         case ("GET", "requests"):
             return .encoded(200, requestLog())
+        case ("GET", "stats"):
+            // Requests that went beyond the platforms' own limits: a daemon that overruns them shows here.
+            return .encoded(200, ["tiktokOverLimit": overLimitCount(), "requests": requestCount()])
         case ("DELETE", "requests"):
             clearRequestLog()
             return .encoded(200, [String]())

@@ -22,6 +22,7 @@ extension AccountActor {
         defer { environment.limiter.release() }
         let clock = environment.clock
         let attempt = machine.consecutiveFailures + 1
+        let generation = tokenGeneration
         let started = clock.now
         let calls = CallCounter()
         var refreshed = false
@@ -71,6 +72,8 @@ extension AccountActor {
         }
         let finished = clock.now
         machine.runFinished(outcome, now: finished, random: &random)
+        // An operator set a new token during the run: the run's verdict was about the old one.
+        if tokenGeneration != generation { machine.tokenReplaced(now: finished) }
         lastStatus = status
         if status != .error { record.lastSyncAt = finished }
         let entry = SyncLogEntry(
