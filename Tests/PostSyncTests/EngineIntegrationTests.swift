@@ -8,7 +8,7 @@ import Testing
 /// The real engine (store, clients over AsyncHTTPClient, actors, supervisor, SyncLog) against the
 /// simulator over real loopback sockets.
 @Suite struct EngineIntegrationTests {
-    static func simulator(posts: Int = 60, seed: UInt64 = 7) -> SimulatorConfiguration {
+    static func simulator(posts: Int = 130, seed: UInt64 = 7) -> SimulatorConfiguration {
         SimulatorConfiguration(seed: seed, instagramAccounts: 2, tiktokAccounts: 2, postsPerAccount: posts)
     }
 
@@ -41,10 +41,10 @@ import Testing
                 let first = try await daemon.supervisor.syncOnce()
                 #expect(first.total == 4 && first.synced == 4 && first.failed == 0, "\(first.errors)")
                 let counts = try daemon.store.postCounts()
-                for id in ids { #expect(counts[id.description] == 60, "\(id) backfilled") }
-                // 60 posts: two /media pages of 50 per Instagram account, three list pages of 20 per TikTok one.
+                for id in ids { #expect(counts[id.description] == 130, "\(id) backfilled") }
+                // 130 posts: two /media pages of 100 per Instagram account, seven list pages of 20 per TikTok one.
                 #expect(await world.requestCount(endpoint: "instagram.media") == 4)
-                #expect(await world.requestCount(endpoint: "tiktok.video.list") == 6)
+                #expect(await world.requestCount(endpoint: "tiktok.video.list") == 14)
 
                 await world.clearRequestLog()
                 let second = try await daemon.supervisor.syncOnce()
@@ -55,9 +55,12 @@ import Testing
                     #expect(entry.postsSynced == 0, "a repeat sync changes nothing: \(entry.accountId)")
                     #expect(entry.status == .success)
                 }
-                // The lookback window (30 days) ends the paging: one /media page each.
-                #expect(await world.requestCount(endpoint: "instagram.media") == 2)
-                #expect(try daemon.store.postCounts().values.allSatisfy { $0 == 60 })
+                // The lookback window (30 days of 90) ends the paging long before the 130 posts end.
+                let mediaPages = await world.requestCount(endpoint: "instagram.media")
+                let listPages = await world.requestCount(endpoint: "tiktok.video.list")
+                #expect(mediaPages >= 2 && mediaPages <= 4, "\(mediaPages) pages of 25")
+                #expect(listPages >= 2 && listPages <= 6, "\(listPages) pages of 20")
+                #expect(try daemon.store.postCounts().values.allSatisfy { $0 == 130 })
 
                 // One like on one TikTok post: one changed row, one more metrics row.
                 let tiktok = ids.first { $0.platform == .tiktok }!

@@ -17,8 +17,11 @@ public struct InstagramClient: PlatformClient {
         public var insightsLookback: Duration
         /// At most this often per post.
         public var insightsEvery: Duration
-        /// Page size of `/media`.
-        public var pageSize: Int = 50
+        /// Page size of `/media` on a first sync (backfill): the documented safe maximum, fewest calls.
+        public var backfillPageSize: Int = 100
+        /// Page size of `/media` on later syncs: enough for a month of posts of a busy account in
+        /// one call, while a quiet account's sync decodes and compares far fewer posts.
+        public var pageSize: Int = 25
 
         /// Creates settings.
         public init(
@@ -61,7 +64,7 @@ public struct InstagramClient: PlatformClient {
         var fields = ["id", "caption", "media_type", "permalink", "timestamp", "like_count", "comments_count"]
         if login == .facebook { fields.insert("media_product_type", at: 3) }
         var next: String? = url(base, "\(settings.apiVersion)/\(request.account.externalID)/media", [
-            "fields": fields.joined(separator: ","), "limit": String(settings.pageSize), "access_token": request.accessToken,
+            "fields": fields.joined(separator: ","), "limit": String(request.lookbackStart == nil ? settings.backfillPageSize : settings.pageSize), "access_token": request.accessToken,
         ])
         var posts: [FetchedPost] = []
         while let pageURL = next {
