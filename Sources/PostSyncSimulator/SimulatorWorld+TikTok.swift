@@ -21,18 +21,25 @@ extension SimulatorWorld {
         return .granted(accountKey: record.accountKey)
     }
 
+    /// The checks every TikTok read endpoint makes first: a valid bearer token, then a valid
+    /// `fields` list.
+    func authorizedFields(
+        _ request: SimulatorHTTPRequest, now: Date, allowed: Set<String>
+    ) -> Result<(accountKey: String, fields: [String]), RejectedRequest> {
+        switch authorizeTikTok(request, now: now) {
+        case .denied(let response): return .failure(RejectedRequest(answer: response))
+        case .granted(let key): return tiktokFields(request, allowed: allowed).map { (key, $0) }
+        }
+    }
+
     /// `POST /v2/video/list/?fields=…` with `{"max_count":N,"cursor":ms}`: newest first, videos
     /// created strictly before `cursor`; the answer's cursor is the last video's `create_time × 1000`.
     func tiktokVideoList(_ request: SimulatorHTTPRequest, now: Date) -> SimulatorHTTPResponse {
         let accountKey: String
-        switch authorizeTikTok(request, now: now) {
-        case .granted(let key): accountKey = key
-        case .denied(let response): return response
-        }
         let fields: [String]
-        switch tiktokFields(request, allowed: Self.tiktokVideoFields) {
-        case .success(let parsed): fields = parsed
-        case .failure(let response): return response.answer
+        switch authorizedFields(request, now: now, allowed: Self.tiktokVideoFields) {
+        case .success(let granted): (accountKey, fields) = granted
+        case .failure(let rejected): return rejected.answer
         }
         guard let body = Self.decodeBody(ListBody.self, from: request.body) else {
             return TikTokResponses.invalidParams("The request body is not valid JSON.", logId: nextLogId())
@@ -58,14 +65,10 @@ extension SimulatorWorld {
     /// user does not own are left out; the rest come back in the order asked.
     func tiktokVideoQuery(_ request: SimulatorHTTPRequest, now: Date) -> SimulatorHTTPResponse {
         let accountKey: String
-        switch authorizeTikTok(request, now: now) {
-        case .granted(let key): accountKey = key
-        case .denied(let response): return response
-        }
         let fields: [String]
-        switch tiktokFields(request, allowed: Self.tiktokVideoFields) {
-        case .success(let parsed): fields = parsed
-        case .failure(let response): return response.answer
+        switch authorizedFields(request, now: now, allowed: Self.tiktokVideoFields) {
+        case .success(let granted): (accountKey, fields) = granted
+        case .failure(let rejected): return rejected.answer
         }
         guard let body = Self.decodeBody(QueryBody.self, from: request.body), let ids = body.filters?.videoIds, !ids.isEmpty else {
             return TikTokResponses.invalidParams("filters.video_ids is required.", logId: nextLogId())
@@ -86,14 +89,10 @@ extension SimulatorWorld {
     /// `GET /v2/user/info/?fields=…`: `{"data":{"user":{…}}}` with only the requested fields.
     func tiktokUserInfo(_ request: SimulatorHTTPRequest, now: Date) -> SimulatorHTTPResponse {
         let accountKey: String
-        switch authorizeTikTok(request, now: now) {
-        case .granted(let key): accountKey = key
-        case .denied(let response): return response
-        }
         let fields: [String]
-        switch tiktokFields(request, allowed: Self.tiktokUserFields) {
-        case .success(let parsed): fields = parsed
-        case .failure(let response): return response.answer
+        switch authorizedFields(request, now: now, allowed: Self.tiktokUserFields) {
+        case .success(let granted): (accountKey, fields) = granted
+        case .failure(let rejected): return rejected.answer
         }
         guard let index = accountIndex(key: accountKey), let profile = profiles[accountKey] else {
             return TikTokResponses.accessTokenInvalid(logId: nextLogId())
