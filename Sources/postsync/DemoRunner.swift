@@ -46,15 +46,7 @@ struct DemoRunner {
             group.addTask { try await simulatorService.runAlone() }
             let port = await simulatorPort.value
             let daemon = try makeDaemon(simulatorURL: "http://127.0.0.1:\(port)", httpPort: httpPort, simulator: simulatorConfiguration)
-            for account in await world.accounts() {
-                let record = try NewAccount(
-                    platform: Platform(rawValue: account.platform), externalId: account.externalId,
-                    accessToken: account.accessToken, refreshToken: account.refreshToken, expiresAt: account.expiresAt,
-                    refreshExpiresAt: account.refreshExpiresAt, username: account.username,
-                    login: account.login.flatMap(InstagramLogin.init(rawValue:)), issuedAt: account.issuedAt
-                ).record(now: Date())
-                try daemon.store.insertAccount(record)
-            }
+            try daemon.store.insertAccounts(await world.accounts().map { try $0.newAccount.record(now: Date()) })
             printBanner(daemon: daemon, simulatorPort: port, httpPort: httpPort)
             let services: [any Service] = daemon.services() + [
                 DemoPrinter(syncLog: daemon.syncLog, style: style),

@@ -31,14 +31,7 @@ struct DevImportCommand: AsyncParsableCommand {
         try Daemon.prepareStateDirectory(directory)
         let store = try Store(path: directory + "/postsync.sqlite")
         let now = Date()
-        let records = try accounts.map { account in
-            try NewAccount(
-                platform: Platform(rawValue: account.platform), externalId: account.externalId,
-                accessToken: account.accessToken, refreshToken: account.refreshToken, expiresAt: account.expiresAt,
-                refreshExpiresAt: account.refreshExpiresAt, username: account.username,
-                login: account.login.flatMap(InstagramLogin.init(rawValue:)), issuedAt: account.issuedAt
-            ).record(now: now)
-        }
+        let records = try accounts.map { try $0.newAccount.record(now: now) }
         try store.insertAccounts(records)
         print("imported \(records.count) account(s) into \(directory)")
     }

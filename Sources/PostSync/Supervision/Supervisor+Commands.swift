@@ -43,15 +43,8 @@ extension Supervisor {
                 mailbox.post(.trigger(trigger, promise))
                 group.addTask { (id, await promise.value) }
             }
-            var summary = SyncAllSummary(total: active.count, synced: 0, failed: 0, errors: [])
-            for await (id, entry) in group {
-                if let entry, entry.status != .error {
-                    summary.synced += 1
-                } else {
-                    summary.failed += 1
-                    summary.errors.append(.init(accountId: id.description, message: entry?.errorMessage ?? "the run did not start"))
-                }
-            }
+            var summary = SyncAllSummary(total: active.count)
+            for await (id, entry) in group { summary.add(id, entry: entry) }
             summary.errors.sort { $0.accountId < $1.accountId }
             return summary
         }
@@ -93,16 +86,8 @@ extension Supervisor {
                     }
                 }
             }
-            var summary = SyncAllSummary(total: records.count, synced: 0, failed: 0, errors: [])
-            for await outcome in group {
-                if let entry = outcome.entry, entry.status != .error {
-                    summary.synced += 1
-                } else {
-                    summary.failed += 1
-                    let message = outcome.crash ?? outcome.entry?.errorMessage ?? "the run did not start"
-                    summary.errors.append(.init(accountId: outcome.id.description, message: message))
-                }
-            }
+            var summary = SyncAllSummary(total: records.count)
+            for await outcome in group { summary.add(outcome.id, entry: outcome.entry, crash: outcome.crash) }
             summary.errors.sort { $0.accountId < $1.accountId }
             return summary
         }

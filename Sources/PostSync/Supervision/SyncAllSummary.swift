@@ -17,3 +17,25 @@ public struct SyncAllSummary: Sendable, Codable, Equatable {
     /// One item per failed account.
     public var errors: [Failure]
 }
+
+extension SyncAllSummary {
+    /// An empty summary over `total` accounts.
+    init(total: Int) {
+        self.total = total
+        synced = 0
+        failed = 0
+        errors = []
+    }
+
+    /// Counts one account's run: `entry` nil means the run did not happen; `crash` is the
+    /// worker's failure when it threw instead of logging.
+    mutating func add(_ id: AccountID, entry: SyncLogEntry?, crash: String? = nil) {
+        if let entry, entry.status != .error, crash == nil {
+            synced += 1
+        } else {
+            failed += 1
+            let message = crash ?? entry?.errorMessage ?? "the run did not start"
+            errors.append(Failure(accountId: id.description, message: message))
+        }
+    }
+}
