@@ -19,9 +19,11 @@ public final class Daemon: Sendable {
     /// The listener's secrets, replaced on reload.
     let listenerSecrets: SecretsBox
     /// The store.
-    public let store: Store
-    /// The SyncLog writer.
+    public let store: any Store
+    /// The SyncLog writer (readers and followers subscribe to it).
     public let syncLog: SyncLogWriter
+    /// The one writer of SyncLog entries.
+    public let recorder: SyncLogRecorder
     /// The supervisor of all account workers.
     public let supervisor: Supervisor
     /// Prometheus metrics.
@@ -54,7 +56,7 @@ public final class Daemon: Sendable {
         self.logger = logger
         self.clock = clock
         try Self.prepareStateDirectory(stateDirectory)
-        store = try Store(path: stateDirectory + "/postsync.sqlite")
+        store = try SQLiteStore(path: stateDirectory + "/postsync.sqlite")
         syncLog = try SyncLogWriter(
             directory: stateDirectory, maxBytes: configuration.synclog.maxBytes, keep: configuration.synclog.keep,
             fsync: fsync)
@@ -66,10 +68,11 @@ public final class Daemon: Sendable {
         let clients = Self.clients(configuration, transport: transport, clock: clock)
         let metrics = DaemonMetrics()
         self.metrics = metrics
+        recorder = SyncLogRecorder(writer: syncLog, onRecord: { metrics.record($0) })
         supervisor = Supervisor(
-            store: store, syncLog: syncLog, clients: clients, settings: Self.supervisorSettings(configuration),
+            store: store, recorder: recorder, clients: clients, settings: Self.supervisorSettings(configuration),
             maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger,
-            onRecord: { metrics.record($0) }, onLateness: { metrics.lateness($0) })
+            onLateness: { metrics.lateness($0) })
     }
 
     /// The control socket path: `control.socket`, else `<state_dir>/control.sock`.
@@ -84,9 +87,10 @@ public final class Daemon: Sendable {
     public func services(
         onControlReady: @escaping @Sendable () async -> Void = {}, onHTTPReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
-        let api = ControlAPI(supervisor: supervisor, store: store, syncLog: syncLog, startedAt: Date(), logger: logger)
+        let api = ControlAPI(
+            supervisor: supervisor, store: store, syncLog: syncLog, clock: clock, startedAt: clock.now, logger: logger)
         let control = ControlServer(api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onControlReady)
-        var services: [any Service] = [supervisor, control]
+        var services: [any Service] = [supervisor, HeartbeatService(supervisor: supervisor, clock: clock), control]
         if case .address(let host, let port) = configuration.http.listen {
             let listener = HTTPListenerAPI(
                 supervisor: supervisor, secrets: listenerSecrets, metrics: metrics, clock: clock, logger: logger)
@@ -102,14 +106,11 @@ public final class Daemon: Sendable {
         public var notifier: SystemdNotifier?
         /// Half of `WATCHDOG_USEC`, nil without a watchdog.
         public var watchdogInterval: Duration?
-        /// Test hook: SIGUSR1 hangs the supervisor.
-        public var hangOnSIGUSR1: Bool
 
         /// Creates the settings.
-        public init(notifier: SystemdNotifier?, watchdogInterval: Duration?, hangOnSIGUSR1: Bool = false) {
+        public init(notifier: SystemdNotifier?, watchdogInterval: Duration?) {
             self.notifier = notifier
             self.watchdogInterval = watchdogInterval
-            self.hangOnSIGUSR1 = hangOnSIGUSR1
         }
     }
 
@@ -122,8 +123,8 @@ public final class Daemon: Sendable {
         var all = services(onControlReady: { readiness.mark() }, onHTTPReady: { _ in readiness.mark() })
         all.append(SystemdService(
             notifier: systemd.notifier, readiness: readiness, supervisor: supervisor,
-            watchdogInterval: systemd.watchdogInterval, logger: logger))
-        all.append(ReloadService(daemon: self, notifier: systemd.notifier, hangOnSIGUSR1: systemd.hangOnSIGUSR1))
+            watchdogInterval: systemd.watchdogInterval, clock: clock, logger: logger))
+        all.append(ReloadService(daemon: self, notifier: systemd.notifier))
         let group = ServiceGroup(
             configuration: .init(
                 services: all.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -140,7 +141,7 @@ public final class Daemon: Sendable {
     /// `serve --once`: syncs every active account once and returns the summary. Call `close()` after.
     public func runOnce() async throws -> SyncAllSummary {
         let summary = try await supervisor.syncOnce()
-        await syncLog.close()
+        await recorder.close()
         return summary
     }
 

@@ -8,11 +8,13 @@ public struct SupervisorHarness: Sendable {
     /// The state directory.
     public let directory: String
     /// The store.
-    public let store: Store
+    public let store: any Store
     /// The supervisor under test.
     public let supervisor: Supervisor
     /// The SyncLog writer.
     public let syncLog: SyncLogWriter
+    /// Whether `run` removes `directory` when it ends (the harness made it).
+    private let ownsDirectory: Bool
 
     /// Default settings for tests: 15 min interval, no jitter, 30 s–30 min backoff.
     public static func settings(
@@ -28,22 +30,27 @@ public struct SupervisorHarness: Sendable {
     }
 
     /// Creates the harness (nothing runs until `run`).
+    /// - Parameter directory: A state directory to use (and leave); a fresh one, removed when
+    ///   `run` ends, when nil.
     public init(
         clients: [Platform: any PlatformClient], clock: any DaemonClock, settings: Supervisor.Settings = Self.settings(),
         maxConcurrent: Int = 4, directory: String? = nil
     ) throws {
+        ownsDirectory = directory == nil
         let directory = try directory ?? temporaryDirectory()
         self.directory = directory
-        store = try Store(path: directory + "/postsync.sqlite")
+        store = try SQLiteStore(path: directory + "/postsync.sqlite")
         syncLog = try SyncLogWriter(directory: directory, maxBytes: 1 << 20, keep: 3, fsync: .never)
         supervisor = Supervisor(
-            store: store, syncLog: syncLog, clients: clients, settings: settings, maxConcurrent: maxConcurrent,
+            store: store, recorder: SyncLogRecorder(writer: syncLog), clients: clients, settings: settings, maxConcurrent: maxConcurrent,
             clock: clock, seed: 42, logger: testLogger())
     }
 
-    /// Runs the supervisor while `body` runs, then shuts it down gracefully and waits for it.
+    /// Runs the supervisor while `body` runs, then shuts it down gracefully and waits for it;
+    /// removes the state directory afterwards when the harness made it (so run it once).
     public func run<T: Sendable>(_ body: @Sendable (SupervisorHarness) async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        defer { if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) } }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await supervisor.run() }
             do {
                 let result = try await body(self)

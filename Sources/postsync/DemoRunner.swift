@@ -46,7 +46,7 @@ struct DemoRunner {
             group.addTask { try await simulatorService.runAlone() }
             let port = await simulatorPort.value
             let daemon = try makeDaemon(simulatorURL: "http://127.0.0.1:\(port)", httpPort: httpPort, simulator: simulatorConfiguration)
-            try daemon.store.insertAccounts(await world.accounts().map { try $0.newAccount.record(now: Date()) })
+            try await daemon.store.insertAccounts(await world.accounts().map { try $0.newAccount.record(now: Date()) })
             printBanner(daemon: daemon, simulatorPort: port, httpPort: httpPort)
             let services: [any Service] = daemon.services() + [
                 DemoPrinter(syncLog: daemon.syncLog, style: style),
@@ -59,7 +59,7 @@ struct DemoRunner {
             try await serviceGroup.run()
             await daemon.close()
             group.cancelAll()
-            Output.line("\ndemo stopped: \(try daemon.store.postCounts().values.reduce(0, +)) posts stored")
+            Output.line("\ndemo stopped: \(try await daemon.store.postCounts().values.reduce(0, +)) posts stored")
             if keepState {
                 Output.line("state kept in \(directory)")
             } else {

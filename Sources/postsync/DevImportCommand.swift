@@ -29,10 +29,10 @@ struct DevImportCommand: AsyncParsableCommand {
         let accounts = try decoder.decode([SimulatedAccount].self, from: Data(body.readableBytesView))
         umask(0o077)
         try Daemon.prepareStateDirectory(directory)
-        let store = try Store(path: directory + "/postsync.sqlite")
+        let store = try SQLiteStore(path: directory + "/postsync.sqlite")
         let now = Date()
         let records = try accounts.map { try $0.newAccount.record(now: now) }
-        try store.insertAccounts(records)
+        try await store.insertAccounts(records)
         print("imported \(records.count) account(s) into \(directory)")
     }
 }

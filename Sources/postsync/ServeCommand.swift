@@ -61,8 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let systemd = Daemon.SystemdSettings(
             notifier: SystemdNotifier(environment: environment),
-            watchdogInterval: SystemdNotifier.watchdogInterval(environment: environment),
-            hangOnSIGUSR1: environment["POSTSYNC_TEST_HANG_ON_SIGUSR1"] == "1")
+            watchdogInterval: SystemdNotifier.watchdogInterval(environment: environment))
         do {
             try await daemon.run(systemd: systemd)
         } catch {

@@ -18,24 +18,24 @@ import Testing
     @Test func dayOfSchedule() {
         var random = SplitMix64(seed: 7)
         var machine = AccountStateMachine(settings: settings, record: record(), now: start)
-        #expect(machine.wake(now: start) == .syncNow)
+        #expect(machine.next(now: start) == .sync(.schedule))
         var now = start
         var runs = 0
         var gaps: [TimeInterval] = []
         var last: Date?
         while now < start.addingTimeInterval(86_400) {
-            switch machine.wake(now: now) {
-            case .syncNow:
-                machine.runStarted()
+            switch machine.next(now: now) {
+            case .sync:
+                machine.apply(.runStarted(token: .use), &random)
                 #expect(machine.state == .syncing)
-                machine.runFinished(.succeeded, now: now, random: &random)
+                machine.apply(.runFinished(.succeeded, now: now), &random)
                 if let last { gaps.append(now.timeIntervalSince(last)) }
                 last = now
                 runs += 1
-            case .sleep(let until):
+            case .sleep(let until?):
                 #expect(until > now)
                 now = until
-            case .waitForEvent:
+            default:
                 Issue.record("an active account must always have a next sync")
                 return
             }
@@ -53,8 +53,8 @@ import Testing
         var now = start
         var ceilings: [TimeInterval] = []
         for failure in 1...8 {
-            machine.runStarted()
-            machine.runFinished(.failed("HTTP 503", retryAfter: nil), now: now, random: &random)
+            machine.apply(.runStarted(token: .use), &random)
+            machine.apply(.runFinished(.failed("HTTP 503", retryAfter: nil), now: now), &random)
             #expect(machine.state == .backoff)
             #expect(machine.consecutiveFailures == failure)
             let wait = machine.nextSyncAt!.timeIntervalSince(now)
@@ -64,8 +64,8 @@ import Testing
             now = machine.nextSyncAt!
         }
         #expect(ceilings == [30, 60, 120, 240, 480, 960, 1800, 1800])
-        machine.runStarted()
-        machine.runFinished(.succeeded, now: now, random: &random)
+        machine.apply(.runStarted(token: .use), &random)
+        machine.apply(.runFinished(.succeeded, now: now), &random)
         #expect(machine.state == .idle)
         #expect(machine.consecutiveFailures == 0)
         #expect(machine.lastError == nil)
@@ -77,8 +77,8 @@ import Testing
     @Test func rateLimitHonoursRetryAfter() {
         var random = SplitMix64(seed: 3)
         var machine = AccountStateMachine(settings: settings, record: record(), now: start)
-        machine.runStarted()
-        machine.runFinished(.failed("rate limited", retryAfter: .seconds(1200)), now: start, random: &random)
+        machine.apply(.runStarted(token: .use), &random)
+        machine.apply(.runFinished(.failed("rate limited", retryAfter: .seconds(1200)), now: start), &random)
         #expect(machine.nextSyncAt!.timeIntervalSince(start) >= 1200)
     }
 
@@ -86,55 +86,70 @@ import Testing
     @Test func deadAuthWaitsForToken() {
         var random = SplitMix64(seed: 3)
         var machine = AccountStateMachine(settings: settings, record: record(), now: start)
-        machine.runStarted()
-        machine.runFinished(.authDead("code 190"), now: start, random: &random)
+        machine.apply(.runStarted(token: .use), &random)
+        machine.apply(.runFinished(.authDead("code 190"), now: start), &random)
         #expect(machine.state == .needsReauth)
-        #expect(machine.wake(now: start.addingTimeInterval(86_400 * 30)) == .waitForEvent)
+        #expect(machine.next(now: start.addingTimeInterval(86_400 * 30)) == .sleep(until: nil))
         #expect(!machine.mayRun(.schedule) && !machine.mayRun(.webhook) && !machine.mayRun(.manual))
-        machine.setAutoSync(true, now: start)
+        machine.apply(.autoSyncChanged(true, now: start), &random)
         #expect(machine.state == .needsReauth, "autoSync does not revive dead auth")
         let later = start.addingTimeInterval(3600)
-        machine.tokenReplaced(now: later)
+        machine.apply(.tokenReplaced(now: later), &random)
         #expect(machine.state == .idle)
-        #expect(machine.wake(now: later) == .syncNow)
+        #expect(machine.next(now: later) == .sync(.schedule))
     }
 
     /// Should pause when autoSync is off, still allow a manual run, and resume at once when on.
     @Test func autoSyncToggle() {
         var random = SplitMix64(seed: 3)
         var machine = AccountStateMachine(settings: settings, record: record(), now: start)
-        machine.setAutoSync(false, now: start)
+        machine.apply(.autoSyncChanged(false, now: start), &random)
         #expect(machine.state == .paused)
-        #expect(machine.wake(now: start.addingTimeInterval(99_999)) == .waitForEvent)
+        #expect(machine.next(now: start.addingTimeInterval(99_999)) == .sleep(until: nil))
         #expect(machine.mayRun(.manual) && !machine.mayRun(.webhook) && !machine.mayRun(.schedule))
-        machine.runStarted()
-        machine.runFinished(.succeeded, now: start, random: &random)
+        machine.apply(.runStarted(token: .use), &random)
+        machine.apply(.runFinished(.succeeded, now: start), &random)
         #expect(machine.state == .paused && machine.nextSyncAt == nil)
-        machine.setAutoSync(true, now: start.addingTimeInterval(10))
-        #expect(machine.wake(now: start.addingTimeInterval(10)) == .syncNow)
+        machine.apply(.autoSyncChanged(true, now: start.addingTimeInterval(10)), &random)
+        #expect(machine.next(now: start.addingTimeInterval(10)) == .sync(.schedule))
     }
 
     /// Should keep a persisted next sync across a restart instead of stampeding or forgetting.
     @Test func restoresPersistedSchedule() {
         let next = start.addingTimeInterval(600)
         let machine = AccountStateMachine(settings: settings, record: record { $0.nextSyncAt = next; $0.lastSyncAt = self.start }, now: start)
-        #expect(machine.wake(now: start) == .sleep(until: next))
+        #expect(machine.next(now: start) == .sleep(until: next))
         let stuck = AccountStateMachine(settings: settings, record: record { $0.state = .syncing; $0.nextSyncAt = self.start }, now: start)
         #expect(stuck.state == .idle, "a run interrupted by a crash is just due again")
         let dead = AccountStateMachine(settings: settings, record: record { $0.state = .needsReauth }, now: start)
-        #expect(dead.wake(now: start) == .waitForEvent)
+        #expect(dead.next(now: start) == .sleep(until: nil))
         let paused = AccountStateMachine(settings: settings, record: record { $0.autoSync = false }, now: start)
         #expect(paused.state == .paused)
     }
 
     /// Should let only an operator wake a quarantined account.
     @Test func quarantine() {
+        var random = SplitMix64(seed: 3)
         var machine = AccountStateMachine(settings: settings, record: record(), now: start)
-        machine.quarantine("crash loop")
+        machine.apply(.quarantined("crash loop"), &random)
         #expect(machine.state == .quarantined)
         #expect(machine.mayRun(.manual) && !machine.mayRun(.schedule) && !machine.mayRun(.webhook))
-        machine.setAutoSync(true, now: start)
+        machine.apply(.autoSyncChanged(true, now: start), &random)
         #expect(machine.state == .idle)
+    }
+}
+
+extension AccountStateMachine {
+    /// The machine's verdict when the loop wakes at `now` with no trigger pending.
+    func next(now: Date) -> Action {
+        var copy = self
+        var random = SplitMix64(seed: 0)
+        return copy.handle(.wake(now: now, triggers: []), random: &random)
+    }
+
+    /// Feeds an event whose action the test does not look at.
+    mutating func apply(_ event: Event, _ random: inout SplitMix64) {
+        _ = handle(event, random: &random)
     }
 }
 

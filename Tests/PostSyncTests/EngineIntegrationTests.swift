@@ -12,13 +12,15 @@ import Testing
         SimulatorConfiguration(seed: seed, instagramAccounts: 2, tiktokAccounts: 2, postsPerAccount: posts)
     }
 
-    /// Builds a daemon on a fresh (or given) state directory, runs `body`, closes it.
+    /// Builds a daemon on a fresh (removed afterwards) or given state directory, runs `body`, closes it.
     static func withDaemon<T: Sendable>(
         _ configuration: Configuration, directory: String? = nil, _ body: @Sendable (Daemon) async throws -> T
     ) async throws -> T {
+        guard let directory else {
+            return try await withTemporaryDirectory { try await withDaemon(configuration, directory: $0, body) }
+        }
         let daemon = try Daemon(
-            configuration: configuration, stateDirectory: directory ?? temporaryDirectory(), seed: 1, fsync: .never,
-            logger: testLogger())
+            configuration: configuration, stateDirectory: directory, seed: 1, fsync: .never, logger: testLogger())
         do {
             let result = try await body(daemon)
             await daemon.close()
@@ -40,7 +42,7 @@ import Testing
                 #expect(ids.count == 4)
                 let first = try await daemon.supervisor.syncOnce()
                 #expect(first.total == 4 && first.synced == 4 && first.failed == 0, "\(first.errors)")
-                let counts = try daemon.store.postCounts()
+                let counts = try await daemon.store.postCounts()
                 for id in ids { #expect(counts[id.description] == 130, "\(id) backfilled") }
                 // 130 posts: two /media pages of 100 per Instagram account, seven list pages of 20 per TikTok one.
                 #expect(await world.requestCount(endpoint: "instagram.media") == 4)
@@ -60,7 +62,7 @@ import Testing
                 let listPages = await world.requestCount(endpoint: "tiktok.video.list")
                 #expect(mediaPages >= 2 && mediaPages <= 4, "\(mediaPages) pages of 25")
                 #expect(listPages >= 2 && listPages <= 6, "\(listPages) pages of 20")
-                #expect(try daemon.store.postCounts().values.allSatisfy { $0 == 130 })
+                #expect(try await daemon.store.postCounts().values.allSatisfy { $0 == 130 })
 
                 // One like on one TikTok post: one changed row, one more metrics row.
                 let tiktok = ids.first { $0.platform == .tiktok }!
@@ -70,10 +72,10 @@ import Testing
                 let last = try SyncLogReader(directory: daemon.stateDirectory).readAll().entries.suffix(4)
                 #expect(last.first { $0.accountId == tiktok.description }?.postsSynced == 1)
                 #expect(last.filter { $0.accountId != tiktok.description }.allSatisfy { $0.postsSynced == 0 })
-                let history = try daemon.store.metricHistory(platform: .tiktok, postID: newest.id)
+                let history = try await daemon.store.metricHistory(platform: .tiktok, postID: newest.id)
                 #expect(history.count == 2)
                 #expect(history.last?.likeCount == Int64(newest.likes + 5))
-                let stored = try daemon.store.posts(account: tiktok, limit: 1)[0]
+                let stored = try await daemon.store.posts(account: tiktok, since: nil, limit: 1)[0]
                 #expect(stored.postId == newest.id && stored.likeCount == Int64(newest.likes + 5))
                 #expect(stored.saveCount == nil && stored.reach == nil, "TikTok gives no saves or reach: NULL, never 0")
             }
@@ -87,19 +89,20 @@ import Testing
         try await SimulatorHarness.with(simConfig) { world, url in
             let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
             let directory = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
             let tiktok = await world.accounts().first { $0.platform == "tiktok" }!
             let id = AccountID(platform: .tiktok, externalID: tiktok.externalId)
             let original = tiktok.refreshToken
             try await Self.withDaemon(config, directory: directory) { daemon in
                 try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 // Due for refresh: expires within tiktok.refresh_before (10 min).
-                try daemon.store.saveTokens(
-                    id, accessToken: tiktok.accessToken, refreshToken: nil, expiresAt: Date().addingTimeInterval(60),
-                    refreshExpiresAt: nil, refreshedAt: Date())
+                try await daemon.store.saveTokens(id, TokenUpdate(
+                    accessToken: tiktok.accessToken, refreshToken: nil, expiresAt: Date().addingTimeInterval(60),
+                    refreshExpiresAt: nil, refreshedAt: Date()))
                 _ = try await daemon.supervisor.syncOnce()
                 let entry = try SyncLogReader(directory: directory).readAll().entries.first { $0.accountId == id.description }
                 #expect(entry?.tokenRefreshed == true && entry?.status == .success, "\(entry?.errorMessage ?? "")")
-                let stored = try daemon.store.account(id)
+                let stored = try await daemon.store.account(id)
                 let current = await world.account(platform: "tiktok", externalId: tiktok.externalId)
                 #expect(stored?.refreshToken == current?.refreshToken)
                 #expect(stored?.refreshToken != original)
@@ -107,14 +110,14 @@ import Testing
             }
             // A new daemon on the same state refreshes again with the stored (rotated) token.
             try await Self.withDaemon(config, directory: directory) { daemon in
-                try daemon.store.saveTokens(
-                    id, accessToken: try daemon.store.account(id)!.accessToken, refreshToken: nil,
-                    expiresAt: Date().addingTimeInterval(60), refreshExpiresAt: nil, refreshedAt: Date())
+                try await daemon.store.saveTokens(id, TokenUpdate(
+                    accessToken: try await daemon.store.account(id)!.accessToken, refreshToken: nil,
+                    expiresAt: Date().addingTimeInterval(60), refreshExpiresAt: nil, refreshedAt: Date()))
                 _ = try await daemon.supervisor.syncOnce()
                 let entries = try SyncLogReader(directory: directory).readAll().entries.filter { $0.accountId == id.description }
                 #expect(entries.count == 2)
                 #expect(entries.last?.tokenRefreshed == true && entries.last?.status == .success, "\(entries.last?.errorMessage ?? "")")
-                #expect(try daemon.store.account(id)?.state != .needsReauth)
+                #expect(try await daemon.store.account(id)?.state != .needsReauth)
             }
         }
     }
@@ -132,7 +135,7 @@ import Testing
                 #expect(summary.synced == 3 && summary.failed == 1)
                 #expect(summary.errors.first?.accountId == victim.description)
                 #expect(summary.errors.first?.message.contains("190") == true)
-                #expect(try daemon.store.account(victim)?.state == .needsReauth)
+                #expect(try await daemon.store.account(victim)?.state == .needsReauth)
                 await world.clearRequestLog()
                 let again = try await daemon.supervisor.syncOnce()
                 #expect(again.total == 3, "needs_reauth accounts are not active")
@@ -158,7 +161,7 @@ import Testing
                     let post = await world.publishPost(platform: account.platform.rawValue, externalId: account.externalID)
                     let entry = try await daemon.supervisor.trigger(account, .manual, wait: true)
                     #expect(entry?.trigger == .manual && entry?.postsSynced ?? 0 >= 1)
-                    #expect(try daemon.store.posts(account: account, limit: 1).first?.postId == post?.id)
+                    #expect(try await daemon.store.posts(account: account, since: nil, limit: 1).first?.postId == post?.id)
                     daemon.supervisor.beginShutdown()
                     try await group.waitForAll()
                 }
@@ -172,6 +175,7 @@ import Testing
         try await SimulatorHarness.with(simConfig) { world, url in
             let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
             let directory = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
             try await Self.withDaemon(config, directory: directory) { daemon in
                 try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 _ = try await daemon.supervisor.syncOnce()

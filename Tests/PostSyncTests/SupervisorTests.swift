@@ -28,7 +28,7 @@ import Testing
             try await eventually("second run") { try h.entries(id).count == 2 }
             let second = try h.entries(id)[1]
             #expect(second.postsFound == 2 && second.postsSynced == 0)
-            let next = try h.store.account(id)?.nextSyncAt
+            let next = try await h.store.account(id)?.nextSyncAt
             #expect(next != nil && next! > clock.now, "next_sync_at is persisted")
         }
     }
@@ -48,12 +48,12 @@ import Testing
             _ = try await h.supervisor.addAccount(.test(.tiktok, "good", at: clock.now))
             try await eventually("good synced") { try h.entries(good).count == 1 }
             // restart.max = 2: crashes 1 and 2 restart after 1 s and 2 s, crash 3 quarantines.
-            for _ in 0..<40 where try h.store.account(bad)?.state != .quarantined {
+            for _ in 0..<40 where try await h.store.account(bad)?.state != .quarantined {
                 try await eventually("a crash or a restart wait") { try h.entries(bad).count >= 1 }
                 clock.advance(by: 1)
                 try await Task.sleep(for: .milliseconds(5))
             }
-            try await eventually("quarantined") { try h.store.account(bad)?.state == .quarantined }
+            try await eventually("quarantined") { try await h.store.account(bad)?.state == .quarantined }
             let entries = try h.entries(bad)
             #expect(entries.filter { $0.errorMessage?.hasPrefix("internal error") == true }.count == 3)
             #expect(entries.last?.errorMessage?.hasPrefix("quarantined after 3 crashes") == true)
@@ -67,7 +67,7 @@ import Testing
             crashing.setDefault(.posts([]))
             let entry = try await h.supervisor.trigger(bad, .manual, wait: true)
             #expect(entry?.status == .success)
-            #expect(try h.store.account(bad)?.state == .idle)
+            #expect(try await h.store.account(bad)?.state == .idle)
         }
     }
 
@@ -81,18 +81,18 @@ import Testing
         try await harness.run { h in
             _ = try await h.supervisor.addAccount(.test(.instagram, "1", at: clock.now))
             try await eventually("run") { try h.entries(id).count == 1 }
-            try await eventually("needs_reauth persisted") { try h.store.account(id)?.state == .needsReauth }
+            try await eventually("needs_reauth persisted") { try await h.store.account(id)?.state == .needsReauth }
             #expect(try h.entries(id)[0].status == .error)
             clock.advance(by: 86_400)
             let noRun = try await h.supervisor.trigger(id, .webhook, wait: true)
             #expect(noRun == nil)
             #expect(fake.fetchCount == 1)
-            try await h.supervisor.worker(id)?.replaceTokens(
+            try await h.supervisor.worker(id)?.replaceTokens(TokenUpdate(
                 accessToken: "new-token", refreshToken: nil, expiresAt: clock.now.addingTimeInterval(50 * 86_400),
-                refreshExpiresAt: nil, issuedAt: nil)
+                refreshExpiresAt: nil, refreshedAt: clock.now))
             try await eventually("synced with the new token") { try h.entries(id).count == 2 }
             #expect(fake.fetchTokens.last == "new-token")
-            #expect(try h.store.account(id)?.state == .idle)
+            #expect(try await h.store.account(id)?.state == .idle)
         }
     }
 
@@ -106,7 +106,7 @@ import Testing
             _ = try await h.supervisor.addAccount(.test(.instagram, "1", at: clock.now))
             try await eventually("first run") { try h.entries(id).count == 1 }
             try await eventually("worker asleep") { clock.sleeperCount >= 1 }
-            guard let mailbox = h.supervisor.worker(id)?.mailbox else { throw TimedOut(what: "worker") }
+            guard let mailbox = await h.supervisor.worker(id)?.mailbox else { throw TimedOut(what: "worker") }
             // Ten webhook hints land before the worker wakes: one run.
             let promises = (0..<10).map { _ in Promise<SyncLogEntry?>() }
             for promise in promises { mailbox.post(.trigger(.webhook, promise)) }
@@ -139,20 +139,20 @@ import Testing
             let entry = try h.entries(id)[0]
             #expect(entry.tokenRefreshed && entry.status == .success && entry.apiCalls == 2)
             #expect(fake.fetchTokens == ["act.new"])
-            let stored = try h.store.account(id)
+            let stored = try await h.store.account(id)
             #expect(stored?.accessToken == "act.new" && stored?.refreshToken == "rft.new")
         }
     }
 
     /// Should keep the stored refresh token when a refresh answer carries an empty one.
     @Test func emptyRefreshTokenNeverOverwrites() async throws {
-        let store = try Store.inMemory()
+        let store = try SQLiteStore.inMemory()
         let now = Date()
-        try store.insertAccount(.test(.tiktok, "x", at: now))
+        try await store.insertAccount(.test(.tiktok, "x", at: now))
         let id = AccountID(platform: .tiktok, externalID: "x")
-        try store.saveTokens(id, accessToken: "a2", refreshToken: "", expiresAt: nil, refreshExpiresAt: nil, refreshedAt: now)
-        #expect(try store.account(id)?.refreshToken == "refresh-x")
-        #expect(try store.account(id)?.accessToken == "a2")
+        try await store.saveTokens(id, TokenUpdate(accessToken: "a2", refreshToken: "", expiresAt: nil, refreshExpiresAt: nil, refreshedAt: now))
+        #expect(try await store.account(id)?.refreshToken == "refresh-x")
+        #expect(try await store.account(id)?.accessToken == "a2")
     }
 
     /// Should end a run that outlives sync.deadline as an error and keep the worker alive.

@@ -1,6 +1,7 @@
 import Foundation
 import PostSyncSimulator
 import PostSyncTestSupport
+import ServiceLifecycle
 import Testing
 
 @testable import PostSync
@@ -11,10 +12,9 @@ import Testing
 
     /// Should send READY=1, STATUS=, repeated WATCHDOG=1, then STOPPING=1 on SIGTERM, exit 0 and remove the socket.
     @Test func notifyLifecycle() async throws {
-        try await SimulatorHarness.with(Self.sim) { _, url in
-            let listener = try NotifyListener()
-            let daemon = try await DaemonProcess.start(
-                simulatorURL: url, environment: listener.environment.merging(["WATCHDOG_USEC": "300000"]) { $1 })
+        let listener = try NotifyListener()
+        let environment = listener.environment.merging(["WATCHDOG_USEC": "300000"]) { $1 }
+        try await withDaemonProcess(simulator: Self.sim, environment: environment) { _, daemon in
             let untilReady = listener.receive(until: { $0.contains("READY=1") })
             #expect(untilReady.last?.contains("READY=1") == true, "\(untilReady)")
             var watchdogs = 0
@@ -36,35 +36,46 @@ import Testing
         }
     }
 
-    /// Should stop the watchdog pings when the supervisor hangs, so that systemd restarts the process.
+    /// Should stop the watchdog pings while the supervisor does not answer, so that systemd
+    /// restarts the process, and resume them when it answers again.
     @Test func hungSupervisorStopsWatchdog() async throws {
-        try await SimulatorHarness.with(Self.sim) { _, url in
-            let listener = try NotifyListener()
-            let daemon = try await DaemonProcess.start(
-                simulatorURL: url,
-                environment: listener.environment.merging(["WATCHDOG_USEC": "200000", "POSTSYNC_TEST_HANG_ON_SIGUSR1": "1"]) { $1 })
-            defer { daemon.process.signal(SIGKILL) }
+        let listener = try NotifyListener()
+        let notifier = try #require(SystemdNotifier(environment: listener.environment))
+        let clock = ManualClock()
+        let harness = try SupervisorHarness(clients: [:], clock: clock)
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        // The watchdog loop runs on real time; the supervisor's heartbeat on the manual clock.
+        // Time passing on it with no ping answered is exactly what a stuck executor looks like.
+        let service = SystemdService(
+            notifier: notifier, readiness: Readiness(listeners: 0), supervisor: harness.supervisor,
+            watchdogInterval: .milliseconds(100), statusInterval: .seconds(3600), clock: SystemClock(),
+            logger: testLogger())
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: testLogger()))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
             let pings = listener.receive(until: { $0.contains("WATCHDOG=1") })
             #expect(pings.last?.contains("WATCHDOG=1") == true)
-            daemon.process.signal(SIGUSR1)
-            // Pings in flight when the hang began may still arrive; after that there must be none.
+            clock.advance(by: 10)
+            // Pings in flight when the heartbeat went stale may still arrive; after that there must be none.
             var lastPing = ContinuousClock.now
-            let limit = ContinuousClock.now + .seconds(4)
+            let limit = ContinuousClock.now + .seconds(2)
             while ContinuousClock.now < limit {
-                if let message = listener.receive(timeout: .milliseconds(250)), message.contains("WATCHDOG=1") {
+                if let message = listener.receive(timeout: .milliseconds(100)), message.contains("WATCHDOG=1") {
                     lastPing = ContinuousClock.now
                 }
             }
-            #expect(ContinuousClock.now - lastPing > .seconds(2), "pings stopped at least 2 s before the end")
-            #expect(daemon.process.process.isRunning)
+            #expect(ContinuousClock.now - lastPing > .seconds(1), "pings stopped at least 1 s before the end")
+            await harness.supervisor.ping()
+            let resumed = listener.receive(until: { $0.contains("WATCHDOG=1") })
+            #expect(resumed.last?.contains("WATCHDOG=1") == true, "pings resume once the supervisor answers")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 
     /// Should apply a shorter interval on SIGHUP and reopen a SyncLog that was moved away.
     @Test func sighupReloadsAndReopens() async throws {
-        try await SimulatorHarness.with(Self.sim) { world, url in
-            let daemon = try await DaemonProcess.start(simulatorURL: url, extraYAML: "sync: { interval: 6h, jitter: 0 }")
-            defer { daemon.process.process.terminate() }
+        try await withDaemonProcess(simulator: Self.sim, extraYAML: "sync: { interval: 6h, jitter: 0 }") { world, daemon in
             for account in await world.accounts() {
                 let body = try String(data: JSONCoding.encoder().encode(account.newAccount), encoding: .utf8)!
                 #expect(try await daemon.curl("POST", "/v1/accounts", body: body).status == 201)

@@ -1,8 +1,13 @@
 import Foundation
 
-/// The pure decisions of one account: when to sync next, how long to back off, when auth is
-/// dead, what autoSync and a new token change. It never sleeps or reads the clock; callers pass
-/// `now` and a random generator, so tests drive a day of schedule in microseconds.
+/// Every decision about one account, in one pure type: when to sync next and for which trigger,
+/// how long to back off, when auth is dead, what to do about the token inside a run (refresh,
+/// retry once after `access_token_invalid`, retry a failed save, let an operator's token win a
+/// race), and what autoSync, a new token, a revoked authorization or a crash loop change.
+///
+/// It takes events and returns the action the account actor carries out (the shape of
+/// hummingbird's connection state machines). It never sleeps, reads the clock or does I/O:
+/// callers pass `now` and a random generator, so tests drive a day of schedule in microseconds.
 public struct AccountStateMachine: Sendable, Equatable {
     /// The schedule part of the configuration.
     public struct Settings: Sendable, Equatable {
@@ -23,23 +28,106 @@ public struct AccountStateMachine: Sendable, Equatable {
 
     /// How a sync run ended, as far as scheduling cares.
     public enum RunOutcome: Sendable, Equatable {
-        /// success or partial.
+        /// Everything asked for was read.
         case succeeded
+        /// Stored, but some posts or metrics could not be read (the problems, joined).
+        case partial(String)
         /// Failed; retry after backoff (at least `retryAfter` when the platform asked for it).
         case failed(String, retryAfter: Duration?)
-        /// The token is dead.
+        /// The token is dead: no calls until a new one.
         case authDead(String)
+        /// The run threw something that is not a sync outcome: scheduled like a failure, and the
+        /// supervisor restarts the worker (and counts the crash).
+        case crashed(String)
+
+        /// The SyncLog status of a run that ended this way.
+        public var status: SyncStatus {
+            switch self {
+            case .succeeded: .success
+            case .partial: .partial
+            case .failed, .authDead, .crashed: .error
+            }
+        }
+
+        /// The SyncLog `errorMessage`.
+        public var message: String? {
+            switch self {
+            case .succeeded: nil
+            case .partial(let m), .failed(let m, _), .authDead(let m), .crashed(let m): m
+            }
+        }
     }
 
-    /// What the account should do now.
-    public enum Wake: Sendable, Equatable {
-        /// Sync now.
-        case syncNow
-        /// Nothing to do before this instant.
-        case sleep(until: Date)
-        /// Nothing scheduled: wait for an event (paused, needs_reauth, quarantined).
-        case waitForEvent
+    /// What reaches the machine.
+    public enum Event: Sendable, Equatable {
+        /// The run loop woke at `now` (the schedule came due or the mailbox delivered triggers).
+        case wake(now: Date, triggers: [SyncTrigger])
+        /// A run starts; `token` is the token policy's verdict on the stored token.
+        case runStarted(token: TokenPolicy.Decision)
+        /// The platform rejected the access token as invalid (TikTok `access_token_invalid`);
+        /// `canRefresh` says whether a refresh token is stored.
+        case accessTokenRejected(String, canRefresh: Bool)
+        /// A token refresh answered with a new pair (held in memory, not yet saved).
+        case tokenRefreshed
+        /// The refreshed pair was written to the store.
+        case tokenSaved
+        /// Writing the refreshed pair failed.
+        case tokenSaveFailed
+        /// The run ended at `now`.
+        case runFinished(RunOutcome, now: Date)
+        /// An operator (or a connect flow) set a new token at `now`.
+        case tokenReplaced(now: Date)
+        /// autoSync was turned on or off at `now`.
+        case autoSyncChanged(Bool, now: Date)
+        /// The platform revoked the authorization (TikTok `authorization.removed`).
+        case authorizationRemoved(String)
+        /// The supervisor parked the account after a crash loop.
+        case quarantined(String)
+        /// New settings (SIGHUP) at `now`.
+        case settingsChanged(Settings, now: Date)
     }
+
+    /// What the account actor does next.
+    public enum Action: Sendable, Equatable {
+        /// Start a run for this trigger.
+        case sync(SyncTrigger)
+        /// Nothing to do before this instant; nil: until an event arrives.
+        case sleep(until: Date?)
+        /// Refresh the token now (a run's first step, or once after a rejected token).
+        case refreshToken
+        /// Fetch with the token in memory (again, after a refresh).
+        case fetch
+        /// Write the refreshed token pair to the store (before it is used: TikTok rotates).
+        case saveTokens
+        /// End the run with this outcome without calling the platform (again).
+        case fail(RunOutcome)
+        /// An operator's token arrived while the refresh was in flight: theirs wins, drop ours.
+        case discardRefreshedTokens
+        /// Persist this schedule.
+        case persist(AccountSchedule)
+        /// Nothing to do.
+        case none
+    }
+
+    /// The run in flight, as far as decisions care.
+    struct Run: Sendable, Equatable {
+        /// The token was refreshed during this run (at most one refresh per run).
+        var refreshed = false
+        /// A refresh has been asked for and not answered yet.
+        var refreshing = false
+        /// An operator's token arrived during the run: the run's verdict was about the old one.
+        var tokenReplaced = false
+        /// An operator's token arrived while the refresh was in flight.
+        var tokenReplacedDuringRefresh = false
+        /// Failed attempts to save the refreshed pair in this run.
+        var saveFailures = 0
+        /// What the token policy said, to act on once the pending save succeeded.
+        var afterSave: TokenPolicy.Decision?
+    }
+
+    /// Attempts at writing a refreshed pair within one run before the run fails (the pair stays
+    /// in memory and is written first in the next run).
+    static let tokenSaveAttempts = 3
 
     /// The settings in force.
     public private(set) var settings: Settings
@@ -53,6 +141,10 @@ public struct AccountStateMachine: Sendable, Equatable {
     public private(set) var consecutiveFailures: Int
     /// The last failure's message.
     public private(set) var lastError: String?
+    /// A refreshed pair that is not in the store yet: it is written before anything else.
+    public private(set) var hasUnsavedTokens = false
+    /// The run in flight.
+    private(set) var run: Run?
 
     /// Restores an account from its persisted row. A run that was in flight when the daemon
     /// stopped is simply due again; a persisted `next_sync_at` is kept, so a restart neither
@@ -75,15 +167,23 @@ public struct AccountStateMachine: Sendable, Equatable {
         if !autoSync { nextSyncAt = nil }
     }
 
-    /// What to do at `now`.
-    public func wake(now: Date) -> Wake {
-        switch state {
-        case .needsReauth, .quarantined, .paused: return .waitForEvent
-        case .syncing: return .waitForEvent
-        case .idle, .backoff:
-            guard let next = nextSyncAt else { return .waitForEvent }
-            return next <= now ? .syncNow : .sleep(until: next)
-        }
+    /// The schedule as the store keeps it (`syncing` is persisted as `idle`).
+    public var schedule: AccountSchedule {
+        AccountSchedule(
+            state: state == .syncing ? .idle : state, nextSyncAt: nextSyncAt, consecutiveFailures: consecutiveFailures,
+            lastError: lastError)
+    }
+
+    /// Whether `POST /v1/sync`, the cron endpoint and `serve --once` include this account:
+    /// autoSync on, and neither dead auth nor a crash loop.
+    public var isActive: Bool {
+        autoSync && state != .needsReauth && state != .quarantined
+    }
+
+    /// Whether the scheduled sync is due at `now`.
+    public func isDue(now: Date) -> Bool {
+        guard state == .idle || state == .backoff, let next = nextSyncAt else { return false }
+        return next <= now
     }
 
     /// Whether a run may start for this trigger. Dead auth never calls the platform; a webhook or
@@ -91,46 +191,181 @@ public struct AccountStateMachine: Sendable, Equatable {
     public func mayRun(_ trigger: SyncTrigger) -> Bool {
         switch state {
         case .needsReauth, .syncing: false
-        case .quarantined: trigger == .manual
-        case .paused: trigger == .manual
+        case .quarantined, .paused: trigger == .manual
         case .idle, .backoff: true
         }
     }
 
-    /// A run starts.
-    public mutating func runStarted() {
-        if state == .quarantined { lastError = nil }
-        state = .syncing
+    /// The trigger a run carries when several asked at once: an operator's beats cron's, which
+    /// beats a webhook's, which beats the schedule's (the SyncLog entry carries one).
+    public static func strongest(_ triggers: [SyncTrigger]) -> SyncTrigger? {
+        func rank(_ trigger: SyncTrigger) -> Int {
+            switch trigger {
+            case .schedule: 0
+            case .webhook: 1
+            case .cron: 2
+            case .manual: 3
+            }
+        }
+        return triggers.max { rank($0) < rank($1) }
     }
 
-    /// A run ended: schedule the next one.
-    public mutating func runFinished(_ outcome: RunOutcome, now: Date, random: inout some RandomNumberGenerator) {
+    /// Handles one event and says what to do.
+    public mutating func handle(_ event: Event, random: inout some RandomNumberGenerator) -> Action {
+        switch event {
+        case .wake(let now, let triggers): return wake(now: now, triggers: triggers)
+        case .runStarted(let token): return runStarted(token: token)
+        case .accessTokenRejected(let message, let canRefresh):
+            guard var run, !run.refreshed, canRefresh else { return .fail(.authDead(message)) }
+            run.refreshing = true
+            self.run = run
+            return .refreshToken
+        case .tokenRefreshed: return tokenRefreshed()
+        case .tokenSaved:
+            hasUnsavedTokens = false
+            guard var run else { return .none }
+            run.saveFailures = 0
+            let next = run.afterSave
+            run.afterSave = nil
+            self.run = run
+            return next.map { proceed($0) } ?? .none
+        case .tokenSaveFailed:
+            guard var run else { return .none }
+            run.saveFailures += 1
+            self.run = run
+            return run.saveFailures < Self.tokenSaveAttempts
+                ? .saveTokens : .fail(.failed("the refreshed token could not be saved to the database", retryAfter: nil))
+        case .runFinished(let outcome, let now): return runFinished(outcome, now: now, random: &random)
+        case .tokenReplaced(let now): return tokenReplaced(now: now)
+        case .autoSyncChanged(let enabled, let now): return autoSyncChanged(enabled, now: now)
+        case .authorizationRemoved(let message):
+            state = .needsReauth
+            lastError = message
+            nextSyncAt = nil
+            return .persist(schedule)
+        case .quarantined(let message):
+            state = .quarantined
+            lastError = message
+            nextSyncAt = nil
+            return .persist(schedule)
+        case .settingsChanged(let settings, let now):
+            // A shorter interval takes effect at once (the pending sync moves earlier); a longer
+            // one from the next sync on.
+            let shorter = settings.interval < self.settings.interval
+            self.settings = settings
+            guard shorter, state == .idle, let next = nextSyncAt else { return .none }
+            nextSyncAt = min(next, now.addingTimeInterval(jitteredInterval(using: &random)))
+            return .none
+        }
+    }
+
+    private func wake(now: Date, triggers: [SyncTrigger]) -> Action {
+        let candidates = (isDue(now: now) ? [SyncTrigger.schedule] : []) + triggers.filter(mayRun)
+        if let trigger = Self.strongest(candidates) { return .sync(trigger) }
+        switch state {
+        case .idle, .backoff: return .sleep(until: nextSyncAt)
+        case .needsReauth, .quarantined, .paused, .syncing: return .sleep(until: nil)
+        }
+    }
+
+    private mutating func runStarted(token: TokenPolicy.Decision) -> Action {
+        if state == .quarantined { lastError = nil }
+        state = .syncing
+        run = Run()
+        // A pair refreshed in an earlier run that could not be saved: the old refresh token is
+        // already dead, so this one is written before anything else.
+        guard !hasUnsavedTokens else {
+            run?.afterSave = token
+            return .saveTokens
+        }
+        return proceed(token)
+    }
+
+    /// The run's next step for the token policy's verdict.
+    private mutating func proceed(_ token: TokenPolicy.Decision) -> Action {
+        switch token {
+        case .dead(let reason): return .fail(.authDead(reason))
+        case .refresh:
+            run?.refreshing = true
+            return .refreshToken
+        case .use: return .fetch
+        }
+    }
+
+    private mutating func tokenRefreshed() -> Action {
+        guard var run else { return .none }
+        run.refreshing = false
+        if run.tokenReplacedDuringRefresh {
+            // An operator set a new token while we were refreshing: theirs wins.
+            run.tokenReplacedDuringRefresh = false
+            self.run = run
+            return .discardRefreshedTokens
+        }
+        run.refreshed = true
+        // The new pair is used (fetched with) only once it is in the store.
+        run.afterSave = .use
+        self.run = run
+        hasUnsavedTokens = true
+        return .saveTokens
+    }
+
+    private mutating func runFinished(
+        _ outcome: RunOutcome, now: Date, random: inout some RandomNumberGenerator
+    ) -> Action {
+        let replaced = run?.tokenReplaced ?? false
+        run = nil
         switch outcome {
-        case .succeeded:
+        case .succeeded, .partial:
             consecutiveFailures = 0
             lastError = nil
             state = autoSync ? .idle : .paused
             nextSyncAt = autoSync ? now.addingTimeInterval(jitteredInterval(using: &random)) : nil
         case .failed(let message, let retryAfter):
-            consecutiveFailures += 1
-            lastError = message
-            var wait = settings.backoff.delay(failures: consecutiveFailures, using: &random).seconds
-            if let retryAfter { wait = max(wait, retryAfter.seconds) }
-            state = autoSync ? .backoff : .paused
-            nextSyncAt = autoSync ? now.addingTimeInterval(wait) : nil
+            backOff(message, retryAfter: retryAfter, now: now, random: &random)
+        case .crashed(let message):
+            backOff(message, retryAfter: nil, now: now, random: &random)
         case .authDead(let message):
             consecutiveFailures += 1
             lastError = message
             state = .needsReauth
             nextSyncAt = nil
         }
+        // An operator set a new token during the run: the run's verdict was about the old one.
+        if replaced { return tokenReplaced(now: now) }
+        return .persist(schedule)
     }
 
-    /// autoSync toggled. Turning it on syncs soon; dead auth stays dead until a new token.
-    public mutating func setAutoSync(_ enabled: Bool, now: Date) {
+    private mutating func backOff(
+        _ message: String, retryAfter: Duration?, now: Date, random: inout some RandomNumberGenerator
+    ) {
+        consecutiveFailures += 1
+        lastError = message
+        var wait = settings.backoff.delay(failures: consecutiveFailures, using: &random).seconds
+        if let retryAfter { wait = max(wait, retryAfter.seconds) }
+        state = autoSync ? .backoff : .paused
+        nextSyncAt = autoSync ? now.addingTimeInterval(wait) : nil
+    }
+
+    private mutating func tokenReplaced(now: Date) -> Action {
+        // The operator's token is in the store already; whatever we refreshed is not needed.
+        hasUnsavedTokens = false
+        if var run {
+            run.tokenReplaced = true
+            if run.refreshing { run.tokenReplacedDuringRefresh = true }
+            self.run = run
+            return .none
+        }
+        consecutiveFailures = 0
+        lastError = nil
+        state = autoSync ? .idle : .paused
+        nextSyncAt = autoSync ? now : nil
+        return .persist(schedule)
+    }
+
+    private mutating func autoSyncChanged(_ enabled: Bool, now: Date) -> Action {
         autoSync = enabled
         switch state {
-        case .needsReauth, .syncing: return
+        case .needsReauth, .syncing: return .persist(schedule)
         case .quarantined:
             // Toggling is an operator's way to give a parked account another chance.
             lastError = nil
@@ -138,38 +373,7 @@ public struct AccountStateMachine: Sendable, Equatable {
         }
         state = enabled ? .idle : .paused
         nextSyncAt = enabled ? now : nil
-    }
-
-    /// An operator set a new token: auth is alive again and the account syncs now.
-    public mutating func tokenReplaced(now: Date) {
-        guard state != .syncing else { return }
-        consecutiveFailures = 0
-        lastError = nil
-        state = autoSync ? .idle : .paused
-        nextSyncAt = autoSync ? now : nil
-    }
-
-    /// The platform told us the authorization is gone (TikTok `authorization.removed`).
-    public mutating func authorizationRemoved(_ message: String) {
-        state = .needsReauth
-        lastError = message
-        nextSyncAt = nil
-    }
-
-    /// The supervisor parked the account after a crash loop.
-    public mutating func quarantine(_ message: String) {
-        state = .quarantined
-        lastError = message
-        nextSyncAt = nil
-    }
-
-    /// New settings (SIGHUP). A shorter interval takes effect at once (the pending sync moves
-    /// earlier); a longer one from the next sync on.
-    public mutating func apply(_ settings: Settings, now: Date, random: inout some RandomNumberGenerator) {
-        let shorter = settings.interval < self.settings.interval
-        self.settings = settings
-        guard shorter, state == .idle, let next = nextSyncAt else { return }
-        nextSyncAt = min(next, now.addingTimeInterval(jitteredInterval(using: &random)))
+        return .persist(schedule)
     }
 
     /// The interval ± jitter.

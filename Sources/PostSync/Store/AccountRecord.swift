@@ -1,15 +1,6 @@
 import Foundation
 import GRDB
 
-/// How an Instagram account logged in, which decides the Graph host and whether the daemon can
-/// refresh its token.
-public enum InstagramLogin: String, Sendable, Codable, Hashable {
-    /// Business Login for Instagram: `graph.instagram.com`, refreshable long-lived tokens.
-    case instagram
-    /// Facebook Login for Business: `graph.facebook.com`, tokens the daemon cannot refresh.
-    case facebook
-}
-
 /// The persisted state of an account (CONTRACT section 4 `state`).
 public enum AccountState: String, Sendable, Codable, Hashable, CaseIterable {
     /// Waiting for its next scheduled sync.

@@ -1,156 +1,48 @@
 import Foundation
-import GRDB
 
-/// The daemon's SQLite store: accounts with their tokens, posts and metric history
-/// (CONTRACT section 7). One `DatabasePool` (WAL, so other programs may read while the daemon
-/// writes); every method is one short transaction and never waits on the network.
-public struct Store: Sendable {
-    let writer: any DatabaseWriter
-
-    /// Opens (creating if needed) the database file, makes it and its WAL files mode 0600, and
-    /// runs the migrations.
-    /// - Parameter path: The `postsync.sqlite` path.
-    /// - Throws: When the file cannot be opened or migrated.
-    public init(path: String) throws {
-        var configuration = GRDB.Configuration()
-        // Writers queue behind each other instead of failing at once; readers never block in WAL.
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
-        }
-        try self.init(writer: pool)
-    }
-
-    /// Wraps an already open database (tests use an in-memory queue).
-    /// - Throws: When a migration fails.
-    public init(writer: any DatabaseWriter) throws {
-        self.writer = writer
-        try Migrations.migrator.migrate(writer)
-    }
-
-    /// An in-memory store for tests.
-    public static func inMemory() throws -> Store {
-        try Store(writer: DatabaseQueue())
-    }
-
-    // MARK: - Accounts
-
-    /// Adds an account.
-    /// - Throws: `StoreError.accountExists` when the id is taken.
-    public func insertAccount(_ record: AccountRecord) throws {
-        try insertAccounts([record])
-    }
-
+/// Where the daemon keeps accounts with their tokens, posts and metric history (CONTRACT
+/// section 7). Every method is one short transaction that never waits on a platform; the methods
+/// are `async` so that a slow database suspends the caller instead of holding a thread of the
+/// cooperative pool that every account actor shares. `SQLiteStore` is the embedded
+/// implementation; the engine tests are written against this protocol so that a second one runs
+/// the same suite.
+public protocol Store: Sendable {
+    /// Adds accounts in one transaction.
+    /// - Throws: `StoreError.accountExists` for the first id taken; nothing is added then.
+    func insertAccounts(_ records: [AccountRecord]) async throws
     /// The account with this id, or nil.
-    public func account(_ id: AccountID) throws -> AccountRecord? {
-        try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id.description])
-                .map(AccountRecord.init(row:))
-        }
-    }
-
+    func account(_ id: AccountID) async throws -> AccountRecord?
     /// Every account, ordered by id.
-    public func accounts() throws -> [AccountRecord] {
-        try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM accounts ORDER BY id").map(AccountRecord.init(row:))
-        }
-    }
-
+    func accounts() async throws -> [AccountRecord]
     /// Removes an account and, unless `keepPosts`, its posts and metric history.
     /// - Throws: `StoreError.unknownAccount`.
-    public func deleteAccount(_ id: AccountID, keepPosts: Bool) throws {
-        try writer.write { db in
-            try db.execute(sql: "DELETE FROM accounts WHERE id = ?", arguments: [id.description])
-            guard db.changesCount > 0 else { throw StoreError.unknownAccount(id) }
-            if !keepPosts {
-                try db.execute(
-                    sql: """
-                        DELETE FROM post_metrics WHERE platform = ? AND post_id IN
-                            (SELECT post_id FROM posts WHERE account_id = ?)
-                        """,
-                    arguments: [id.platform.rawValue, id.description])
-                try db.execute(sql: "DELETE FROM posts WHERE account_id = ?", arguments: [id.description])
-            }
-        }
-    }
-
-    /// Stores new tokens. A nil or empty refresh token never overwrites the stored one: TikTok
-    /// rotation makes the stored one the only way back in.
+    func deleteAccount(_ id: AccountID, keepPosts: Bool) async throws
+    /// Stores new tokens (see `TokenUpdate` for what a nil field means).
     /// - Throws: `StoreError.unknownAccount`.
-    public func saveTokens(
-        _ id: AccountID, accessToken: String, refreshToken: String?, expiresAt: Date?, refreshExpiresAt: Date?,
-        refreshedAt: Date
-    ) throws {
-        let refresh = (refreshToken?.isEmpty ?? true) ? nil : refreshToken
-        try writer.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE accounts SET access_token = ?, refresh_token = COALESCE(?, refresh_token),
-                        token_expires_at = ?, refresh_expires_at = COALESCE(?, refresh_expires_at),
-                        token_refreshed_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    accessToken, refresh, StoreDate.encode(expiresAt), StoreDate.encode(refreshExpiresAt),
-                    StoreDate.encode(refreshedAt), id.description,
-                ])
-            guard db.changesCount > 0 else { throw StoreError.unknownAccount(id) }
-        }
-    }
-
-    /// Persists the schedule part of an account: state, next sync, failures and last error.
-    public func saveSchedule(
-        _ id: AccountID, state: AccountState, nextSyncAt: Date?, consecutiveFailures: Int, lastError: String?
-    ) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE accounts SET state = ?, next_sync_at = ?, consecutive_failures = ?, last_error = ?
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    state.rawValue, StoreDate.encode(nextSyncAt), consecutiveFailures, lastError, id.description,
-                ])
-        }
-    }
-
+    func saveTokens(_ id: AccountID, _ tokens: TokenUpdate) async throws
+    /// Persists the schedule part of an account.
+    func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule) async throws
     /// Persists autoSync.
     /// - Throws: `StoreError.unknownAccount`.
-    public func setAutoSync(_ id: AccountID, enabled: Bool) throws {
-        try writer.write { db in
-            try db.execute(sql: "UPDATE accounts SET auto_sync = ? WHERE id = ?", arguments: [enabled, id.description])
-            guard db.changesCount > 0 else { throw StoreError.unknownAccount(id) }
-        }
-    }
+    func setAutoSync(_ id: AccountID, enabled: Bool) async throws
+    /// Upserts the posts one run read, in one transaction, and sets `last_sync_at`; a
+    /// `post_metrics` row is written when a post is first seen and whenever its metrics change.
+    /// - Returns: How many posts were handed in and how many rows were inserted or changed.
+    func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult
+    /// Ids of the account's stored posts published at or after `since`, newest first.
+    func postIDs(of account: AccountID, publishedSince since: Date) async throws -> [String]
+    /// Number of stored posts per account id.
+    func postCounts() async throws -> [String: Int]
+    /// Stored posts, newest first, optionally of one account and published since a time.
+    func posts(account: AccountID?, since: Date?, limit: Int) async throws -> [PostView]
+    /// Metric history rows of one post, oldest first (tests and scripts).
+    func metricHistory(platform: Platform, postID: String) async throws -> [PostMetrics]
 }
 
 extension Store {
-    /// Adds accounts in one transaction.
-    /// - Throws: `StoreError.accountExists` for the first id taken; nothing is added then.
-    public func insertAccounts(_ records: [AccountRecord]) throws {
-        try writer.write { db in
-            for record in records {
-                if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE id = ?", arguments: [record.id.description]) == true {
-                    throw StoreError.accountExists(record.id)
-                }
-                try db.cachedStatement(sql: """
-                    INSERT INTO accounts (id, platform, external_id, username, login, auto_sync, state, access_token,
-                        refresh_token, token_expires_at, refresh_expires_at, token_refreshed_at, last_sync_at,
-                        next_sync_at, consecutive_failures, last_error, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                        record.id.description, record.id.platform.rawValue, record.id.externalID, record.username,
-                        record.login?.rawValue, record.autoSync, record.state.rawValue, record.accessToken,
-                        record.refreshToken, StoreDate.encode(record.tokenExpiresAt),
-                        StoreDate.encode(record.refreshExpiresAt), StoreDate.encode(record.tokenRefreshedAt),
-                        StoreDate.encode(record.lastSyncAt), StoreDate.encode(record.nextSyncAt),
-                        record.consecutiveFailures, record.lastError, StoreDate.encode(record.createdAt),
-                    ])
-            }
-        }
+    /// Adds one account.
+    /// - Throws: `StoreError.accountExists` when the id is taken.
+    public func insertAccount(_ record: AccountRecord) async throws {
+        try await insertAccounts([record])
     }
 }

@@ -1,111 +1,134 @@
 import Foundation
 
 extension Supervisor {
+    /// Adds a new account: stored first, then its worker starts (and syncs at once).
+    /// - Throws: `StoreError.accountExists`.
+    public func addAccount(_ record: AccountRecord) async throws -> AccountView {
+        try await store.insertAccount(record)
+        commands.post(.add(record))
+        return AccountView(record: record, state: machine(for: record).state)
+    }
+
     /// Removes an account: its worker finishes any run in flight and stops, then its rows go.
     /// - Throws: `StoreError.unknownAccount`.
     public func removeAccount(_ id: AccountID, keepPosts: Bool) async throws {
-        guard try store.account(id) != nil else { throw StoreError.unknownAccount(id) }
-        if let slot = slots.withLock({ slot in slot[id] }) {
-            removed.insert(id)
+        guard try await store.account(id) != nil else { throw StoreError.unknownAccount(id) }
+        let slot = modifyAccounts { accounts in
+            accounts.removed.insert(id)
+            return accounts.slots[id]
+        }
+        if let slot = slot.flatMap({ $0 }) {
             slot.mailbox.post(.stop)
             await slot.stopped.value
         }
-        try store.deleteAccount(id, keepPosts: keepPosts)
+        try await store.deleteAccount(id, keepPosts: keepPosts)
     }
 
     /// Turns an account's schedule on or off, persisted at once.
     /// - Throws: `StoreError.unknownAccount`.
     public func setAutoSync(_ id: AccountID, enabled: Bool) async throws {
         if let worker = worker(id) {
-            _ = try await worker.setAutoSync(enabled)
-        } else {
-            try store.setAutoSync(id, enabled: enabled)
+            try await worker.setAutoSync(enabled)
+            return
         }
+        guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
+        try await store.setAutoSync(id, enabled: enabled)
+        try await persist(id, machine(for: record), .autoSyncChanged(enabled, now: clock.now))
     }
 
     /// Replaces an account's tokens (clears needs_reauth), persisted at once.
     /// - Throws: `StoreError.unknownAccount`.
-    public func replaceTokens(_ id: AccountID, _ token: NewAccount) async throws {
-        guard let record = try store.account(id) else { throw StoreError.unknownAccount(id) }
-        let issued = token.issuedTime(platform: id.platform, now: clock.now)
+    public func replaceTokens(_ id: AccountID, _ tokens: TokenUpdate) async throws {
+        guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
         if let worker = worker(id) {
-            try await worker.replaceTokens(
-                accessToken: token.accessToken, refreshToken: token.refreshToken, expiresAt: token.expiresAt,
-                refreshExpiresAt: token.refreshExpiresAt, issuedAt: issued)
-        } else {
-            try store.saveTokens(
-                id, accessToken: token.accessToken, refreshToken: token.refreshToken, expiresAt: token.expiresAt,
-                refreshExpiresAt: token.refreshExpiresAt, refreshedAt: issued)
-            try store.saveSchedule(
-                id, state: record.autoSync ? .idle : .paused, nextSyncAt: clock.now, consecutiveFailures: 0, lastError: nil)
+            try await worker.replaceTokens(tokens)
+            return
         }
+        try await store.saveTokens(id, tokens)
+        try await persist(id, machine(for: record), .tokenReplaced(now: clock.now))
     }
 
     /// Marks an account's authorization as removed by the platform (TikTok `authorization.removed`):
     /// `needs_reauth` at once, with a SyncLog entry saying why.
     /// - Throws: `StoreError.unknownAccount`.
     public func authorizationRemoved(_ id: AccountID, reason: String) async throws {
-        guard let worker = worker(id) else { throw StoreError.unknownAccount(id) }
-        try await worker.authorizationRemoved(reason)
+        if let worker = worker(id) {
+            try await worker.authorizationRemoved(reason)
+        } else {
+            guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
+            try await persist(id, machine(for: record), .authorizationRemoved(reason))
+        }
         let now = clock.now
-        _ = try await record(SyncLogEntry(
+        _ = try await recorder.record(SyncLogEntry(
             accountId: id.description, platform: id.platform, trigger: .webhook, postsFound: 0, postsSynced: 0,
             status: .error, errorMessage: reason, duration: 0, createdAt: now, startedAt: now, apiCalls: 0,
             tokenRefreshed: false, attempt: 1))
     }
 
-    /// Answers at once unless the supervisor's executor is stuck; health checks and the watchdog use it.
-    public func ping() -> Bool { true }
-
-    /// Whether `ping` answers within `limit` (real time). The ping runs in its own task on
-    /// purpose: if the supervisor is hung, that task stays stuck, but the check itself returns
-    /// false in time, so `/healthz` answers 503 and the watchdog stops, and systemd restarts us.
-    public nonisolated func answers(within limit: Duration) async -> Bool {
-        let reply = Mailbox<Bool>()
-        Task { reply.post(await self.ping()) }
-        let clock = SystemClock()
-        return await reply.receive(until: clock.now.addingTimeInterval(limit.seconds), clock: clock).first ?? false
-    }
-
-    /// Queues a sync of every active account without waiting.
-    /// - Returns: How many were queued.
-    public func triggerAll(_ trigger: SyncTrigger) async -> Int {
-        var count = 0
-        for slot in slots.withLock({ Array($0.values) }) {
-            if let actor = slot.actor, await actor.isActive {
-                slot.mailbox.post(.trigger(trigger, nil))
-                count += 1
-            }
-        }
-        return count
-    }
-}
-
-extension Supervisor {
-    /// `N accounts: S syncing, F failing, R need re-auth, Q quarantined`, for systemd's STATUS=.
-    /// Nil when the supervisor is shutting down.
-    public nonisolated func statusLine() async -> String? {
-        guard !shutdown.isFired else { return nil }
-        var counts: [AccountState: Int] = [:]
-        let actors = slots.withLock { $0.values.compactMap(\.actor) }
-        for actor in actors { counts[await actor.state, default: 0] += 1 }
-        let failing = (counts[.backoff] ?? 0)
-        return "\(actors.count) accounts: \(counts[.syncing] ?? 0) syncing, \(failing) failing, "
-            + "\(counts[.needsReauth] ?? 0) need re-auth, \(counts[.quarantined] ?? 0) quarantined"
-    }
-
     /// Applies reloaded settings to the supervisor and every worker (SIGHUP).
     public func reconfigure(_ settings: Settings) async {
         self.settings = settings
-        for actor in slots.withLock({ $0.values.compactMap(\.actor) }) {
+        for actor in slots.values.compactMap(\.actor) {
             await actor.reconfigure(settings.schedule, runSettings: settings.run)
         }
     }
 
-    /// A test hook: blocks the supervisor's executor so that its health checks fail. Only reachable
-    /// when `postsync serve` is started with `POSTSYNC_TEST_HANG_ON_SIGUSR1=1`.
-    public func hangForTesting() {
-        logger.critical("supervisor hung on purpose (test hook)")
-        Thread.sleep(forTimeInterval: 3600)
+    /// Every account as `status` shows it, ordered by id.
+    public func accountViews() async throws -> [AccountView] {
+        let counts = try await store.postCounts()
+        var views: [AccountView] = []
+        for record in try await store.accounts() {
+            let posts = counts[record.id.description] ?? 0
+            let lastStatus = await recorder.lastStatus(of: record.id)
+            if let actor = worker(record.id) {
+                views.append(await actor.view(posts: posts, lastStatus: lastStatus))
+            } else {
+                views.append(AccountView(
+                    record: record, state: machine(for: record).state, lastStatus: lastStatus, posts: posts))
+            }
+        }
+        return views
+    }
+
+    /// How many accounts are in each state now (for systemd's STATUS= line); nil once shutdown
+    /// began.
+    public func accountStates() async -> [AccountState: Int]? {
+        guard isSupervising else { return nil }
+        var counts: [AccountState: Int] = [:]
+        for actor in slots.values.compactMap(\.actor) { counts[await actor.state, default: 0] += 1 }
+        return counts
+    }
+
+    /// Runs on the supervisor's executor and records that it did (`HeartbeatService` calls it
+    /// every `Heartbeat.period`). A stuck executor stops the beats.
+    public func ping() {
+        heartbeat.beat(now: clock.now)
+    }
+
+    /// Whether the supervisor's executor ran `ping()` within `limit` (plus one beat period).
+    /// Never waits on the supervisor, so `/healthz` answers 503 and the watchdog stops in time
+    /// even when it is hung.
+    public nonisolated func answers(within limit: Duration) async -> Bool {
+        heartbeat.isRecent(now: clock.now, within: limit)
+    }
+
+    /// The live worker of an account, if it runs.
+    func worker(_ id: AccountID) -> AccountActor? {
+        slots[id]?.actor
+    }
+
+    /// The state machine of an account that has no live worker, restored from its row: the same
+    /// rules as a worker's, so `status` and `serve --once` agree with a running daemon.
+    func machine(for record: AccountRecord) -> AccountStateMachine {
+        AccountStateMachine(settings: settings.schedule, record: record, now: clock.now)
+    }
+
+    /// Feeds an event to the machine of an account without a worker and stores what it decides.
+    private func persist(_ id: AccountID, _ machine: AccountStateMachine, _ event: AccountStateMachine.Event) async throws {
+        var machine = machine
+        var random = SplitMix64(seed: Self.seed(for: id, base: seed))
+        if case .persist(let schedule) = machine.handle(event, random: &random) {
+            try await store.saveSchedule(id, schedule)
+        }
     }
 }

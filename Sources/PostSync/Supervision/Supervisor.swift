@@ -1,12 +1,12 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 
-/// Runs one `AccountActor` per account as child tasks, restarts a worker that throws,
-/// quarantines one that crash-loops, and is the one writer of the SyncLog. One account's failure
-/// never delays another's: each has its own task, and only `sync.max_concurrent` is shared.
-public actor Supervisor: Service, SyncRecorder {
+/// Runs one `AccountActor` per account as child tasks, restarts a worker that throws, and
+/// quarantines one that crash-loops. One account's failure never delays another's: each has its
+/// own task, and only `sync.max_concurrent` is shared. `serve` and `serve --once` go through the
+/// same supervision path (`supervise`); the SyncLog is written by the `SyncLogRecorder`.
+public actor Supervisor: Service {
     /// The settings the supervisor hands its workers.
     public struct Settings: Sendable, Equatable {
         /// Schedule settings.
@@ -32,7 +32,7 @@ public actor Supervisor: Service, SyncRecorder {
 
     enum Command: Sendable {
         case add(AccountRecord)
-        case wake
+        case shutdown
     }
 
     /// One account's live slot: its mailbox (kept across restarts) and current worker.
@@ -43,99 +43,144 @@ public actor Supervisor: Service, SyncRecorder {
         var stopped = Promise<Void>()
     }
 
-    let store: Store
-    let syncLog: SyncLogWriter
+    /// The supervised accounts.
+    struct Accounts: Sendable {
+        var slots: [AccountID: Slot] = [:]
+        var policies: [AccountID: RestartPolicy] = [:]
+        /// Accounts being removed: never restarted.
+        var removed: Set<AccountID> = []
+    }
+
+    /// The supervisor's whole mutable state, in one place (as swift-service-lifecycle's
+    /// `ServiceGroup` keeps it).
+    private enum State {
+        /// Not running: commands act on the store only.
+        case initial
+        /// Supervising (`serve`, or one `serve --once` pass).
+        case running(Accounts)
+        /// Shutdown began: workers finish their run in flight and leave.
+        case stopping(Accounts)
+        /// `run()` returned.
+        case finished
+        /// A placeholder while `accounts` is being modified in place (keeps it uniquely owned).
+        case modifying
+    }
+
+    let store: any Store
+    let recorder: SyncLogRecorder
     let clients: [Platform: any PlatformClient]
     let clock: any DaemonClock
     let logger: Logger
     let seed: UInt64
     var settings: Settings
+    private var state: State = .initial
     /// Daemon-wide cap of runs in flight.
-    public nonisolated let limiter: AsyncSemaphore
-    nonisolated let slots = Mutex<[AccountID: Slot]>([:])
+    nonisolated let limiter: AsyncSemaphore
     nonisolated let commands = Mailbox<Command>()
-    /// Fired when shutdown begins.
-    public nonisolated let shutdown = ShutdownSignal()
-    var policies: [AccountID: RestartPolicy] = [:]
-    /// Accounts being removed: never restarted.
-    var removed: Set<AccountID> = []
-    var lastStatuses: [String: SyncStatus] = [:]
-    /// Called after every SyncLog write (metrics, sd_notify status).
-    let onRecord: (@Sendable (SyncLogEntry) -> Void)?
+    /// Fired when shutdown begins (restart delays end early then).
+    nonisolated let shutdown = ShutdownSignal()
+    /// When the supervisor's executor last ran `ping()`: readable while the executor is stuck,
+    /// which is the point (health checks and the watchdog must not hang with it).
+    nonisolated let heartbeat: Heartbeat
     /// Called with each scheduled run's lateness in seconds (metrics).
     let onLateness: (@Sendable (TimeInterval) -> Void)?
 
     /// Creates a supervisor.
     /// - Parameters:
     ///   - store: The store.
-    ///   - syncLog: The SyncLog writer (the supervisor becomes its only user).
+    ///   - recorder: Where every SyncLog entry goes.
     ///   - clients: One client per platform.
     ///   - settings: Worker settings.
     ///   - maxConcurrent: `sync.max_concurrent`.
     ///   - clock: The time source.
     ///   - seed: Seeds the per-account jitter generators.
     ///   - logger: Root logger.
-    ///   - onRecord: Called after every SyncLog write (metrics).
     ///   - onLateness: Called with each scheduled run's lateness (metrics).
     public init(
-        store: Store, syncLog: SyncLogWriter, clients: [Platform: any PlatformClient], settings: Settings,
+        store: any Store, recorder: SyncLogRecorder, clients: [Platform: any PlatformClient], settings: Settings,
         maxConcurrent: Int, clock: any DaemonClock, seed: UInt64, logger: Logger,
-        onRecord: (@Sendable (SyncLogEntry) -> Void)? = nil, onLateness: (@Sendable (TimeInterval) -> Void)? = nil
+        onLateness: (@Sendable (TimeInterval) -> Void)? = nil
     ) {
-        self.onRecord = onRecord
         self.onLateness = onLateness
         self.store = store
-        self.syncLog = syncLog
+        self.recorder = recorder
         self.clients = clients
         self.settings = settings
         self.clock = clock
         self.seed = seed
         self.logger = logger
         limiter = AsyncSemaphore(permits: maxConcurrent)
+        heartbeat = Heartbeat(now: clock.now)
     }
 
     /// The environment handed to every worker.
     var environment: SyncEnvironment {
         SyncEnvironment(
-            store: store, clients: clients, clock: clock, limiter: limiter, recorder: self, logger: logger,
+            store: store, clients: clients, clock: clock, limiter: limiter, recorder: recorder, logger: logger,
             observeLateness: onLateness)
     }
 
     /// Runs every account until graceful shutdown (SIGTERM) or cancellation; in-flight runs
     /// finish (each bounded by `sync.deadline`), then the SyncLog is flushed.
     public func run() async throws {
-        let records = try store.accounts()
-        for record in records where lastStatuses[record.id.description] == nil {
-            // Reading back a 64 MiB SyncLog at start-up is not worth it: the store knows whether
-            // the last run failed; a partial run shows as success until the next run.
-            if record.consecutiveFailures > 0 {
-                lastStatuses[record.id.description] = .error
-            } else if record.lastSyncAt != nil {
-                lastStatuses[record.id.description] = .success
-            }
-        }
+        guard case .initial = state else { throw SupervisorBusy() }
+        let records = try await store.accounts()
+        await recorder.restoreStatuses(from: records)
+        state = .running(Accounts())
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for record in records {
                     guard let mailbox = register(record.id) else { continue }
-                    group.addTask { await self.supervise(record, mailbox: mailbox) }
+                    group.addTask { _ = await self.supervise(record, mailbox: mailbox, once: nil) }
                 }
-                while !shutdown.isFired {
-                    let received = await commands.receive(until: nil, clock: clock)
-                    if Task.isCancelled { beginShutdown() }
-                    for case .add(let record) in received where !shutdown.isFired {
-                        // An account added while the supervisor was starting is already running.
-                        guard let mailbox = register(record.id) else { continue }
-                        group.addTask { await self.supervise(record, mailbox: mailbox) }
+                var stopping = shutdown.isFired
+                while !stopping {
+                    for command in await commands.receive(until: nil, clock: clock) {
+                        switch command {
+                        case .add(let record):
+                            // An account added while the supervisor was starting is already running.
+                            guard let mailbox = register(record.id) else { continue }
+                            group.addTask { _ = await self.supervise(record, mailbox: mailbox, once: nil) }
+                        case .shutdown:
+                            stopping = true
+                        }
+                        if stopping { break }
                     }
+                    if Task.isCancelled { beginShutdown() }
+                    stopping = stopping || shutdown.isFired
                 }
+                stopWorkers()
                 await group.waitForAll()
             }
         } onGracefulShutdown: {
             self.beginShutdown()
         }
-        await syncLog.close()
+        state = .finished
+        await recorder.close()
         logger.info("supervisor stopped")
+    }
+
+    /// `serve --once`: syncs every active account once through the same supervision path as
+    /// `serve` (a crash is reported, not restarted), without starting the schedule loops.
+    /// - Returns: The summary; `failed == 0` means every run succeeded (or was partial).
+    public func syncOnce(_ trigger: SyncTrigger = .schedule) async throws -> SyncAllSummary {
+        guard case .initial = state else { throw SupervisorBusy() }
+        let now = clock.now
+        let records = try await store.accounts().filter {
+            AccountStateMachine(settings: settings.schedule, record: $0, now: now).isActive
+        }
+        state = .running(Accounts())
+        defer { state = .initial }
+        return await withTaskGroup(of: OnceOutcome.self) { group in
+            for record in records {
+                guard let mailbox = register(record.id) else { continue }
+                group.addTask { await self.supervise(record, mailbox: mailbox, once: trigger) }
+            }
+            var summary = SyncAllSummary(total: records.count)
+            for await outcome in group { summary.add(outcome.id, entry: outcome.entry, crash: outcome.crash) }
+            summary.errors.sort { $0.accountId < $1.accountId }
+            return summary
+        }
     }
 
     /// Stops scheduling: runs that have not started do not start, workers leave after their
@@ -144,59 +189,117 @@ public actor Supervisor: Service, SyncRecorder {
         guard !shutdown.isFired else { return }
         shutdown.fire()
         limiter.close()
-        for slot in slots.withLock({ Array($0.values) }) { slot.mailbox.post(.stop) }
-        commands.post(.wake)
+        commands.post(.shutdown)
     }
 
-    /// Creates the account's slot; nil when it already has one (it is supervised already).
-    private nonisolated func register(_ id: AccountID) -> Mailbox<AccountEvent>? {
-        slots.withLock { slots in
-            if slots[id] != nil { return nil }
-            let mailbox = Mailbox<AccountEvent>()
-            slots[id] = Slot(mailbox: mailbox, actor: nil)
-            return mailbox
+    /// Asks every worker to leave after its run in flight.
+    private func stopWorkers() {
+        guard case .running(let accounts) = state else { return }
+        state = .stopping(accounts)
+        for slot in accounts.slots.values { slot.mailbox.post(.stop) }
+    }
+
+    /// Whether the supervisor supervises and has not begun shutdown.
+    var isSupervising: Bool {
+        if case .running = state { true } else { false }
+    }
+
+    /// Modifies the supervised accounts in place; nil when none are supervised.
+    func modifyAccounts<T>(_ body: (inout Accounts) -> T) -> T? {
+        switch state {
+        case .running(var accounts):
+            state = .modifying
+            defer { state = .running(accounts) }
+            return body(&accounts)
+        case .stopping(var accounts):
+            state = .modifying
+            defer { state = .stopping(accounts) }
+            return body(&accounts)
+        case .initial, .finished, .modifying:
+            return nil
         }
     }
 
-    /// One account's child task: runs its worker, restarts it after a crash, parks it after a
-    /// crash loop. Returns when the account is removed or the daemon stops.
-    private func supervise(_ initial: AccountRecord, mailbox: Mailbox<AccountEvent>) async {
+    /// The live slots (empty when not running).
+    var slots: [AccountID: Slot] {
+        switch state {
+        case .running(let accounts), .stopping(let accounts): accounts.slots
+        case .initial, .finished, .modifying: [:]
+        }
+    }
+
+    /// Creates the account's slot; nil when it already has one (it is supervised already) or
+    /// the supervisor is stopping.
+    private func register(_ id: AccountID) -> Mailbox<AccountEvent>? {
+        guard case .running = state else { return nil }
+        return modifyAccounts { accounts in
+            if accounts.slots[id] != nil { return nil }
+            let mailbox = Mailbox<AccountEvent>()
+            accounts.slots[id] = Slot(mailbox: mailbox, actor: nil)
+            return mailbox
+        } ?? nil
+    }
+
+    /// Whether the account is being removed (its worker must not be restarted).
+    private func isRemoved(_ id: AccountID) -> Bool {
+        modifyAccounts { $0.removed.contains(id) } ?? true
+    }
+
+    /// One account's child task: runs its worker (its loop, or one run with `once`), restarts it
+    /// after a crash, parks it after a crash loop. Returns when the account is removed, the
+    /// daemon stops, or the one run ended.
+    private func supervise(_ initial: AccountRecord, mailbox: Mailbox<AccountEvent>, once: SyncTrigger?) async -> OnceOutcome {
         var record = initial
         let id = record.id
         defer {
-            slots.withLock { $0.removeValue(forKey: id) }?.stopped.fulfill(())
-            removed.remove(id)
+            let slot = modifyAccounts { accounts in
+                accounts.removed.remove(id)
+                return accounts.slots.removeValue(forKey: id)
+            }
+            slot??.stopped.fulfill(())
         }
-        while !shutdown.isFired && !removed.contains(id) {
+        while !shutdown.isFired && !isRemoved(id) {
             let actor = AccountActor(
                 record: record, settings: settings.schedule, runSettings: settings.run, environment: environment,
-                mailbox: mailbox, lastStatus: lastStatuses[id.description], seed: Self.seed(for: id, base: seed))
-            slots.withLock { $0[id]?.actor = actor }
+                mailbox: mailbox, seed: Self.seed(for: id, base: seed))
+            _ = modifyAccounts { $0.slots[id]?.actor = actor }
             do {
+                if let once { return OnceOutcome(id: id, entry: try await actor.syncOnce(trigger: once)) }
                 try await actor.run()
-                return
+                return OnceOutcome(id: id)
             } catch {
-                guard !shutdown.isFired, !removed.contains(id) else { return }
-                var policy = policies[id] ?? RestartPolicy(maxRestarts: settings.restartMax, window: settings.restartWithin)
-                let decision = policy.crashed(at: clock.now)
-                policies[id] = policy
-                switch decision {
-                case .restart(let delay):
-                    logger.warning("account worker crashed, restarting", metadata: [
-                        "account.id": "\(id)", "error": "\(error)", "restart.delay_ms": "\(delay.milliseconds)",
-                    ])
-                    if await shutdown.wait(until: clock.now.addingTimeInterval(delay.seconds), clock: clock) { return }
-                case .quarantine(let crashes):
-                    await quarantine(actor, crashes: crashes, error: error)
-                }
+                if once != nil { return OnceOutcome(id: id, crash: "internal error: \(error)") }
+                guard !shutdown.isFired, !isRemoved(id) else { return OnceOutcome(id: id) }
+                if await restartAfterCrash(actor, error: error) { return OnceOutcome(id: id) }
                 do {
-                    guard let fresh = try store.account(id) else { return }
+                    guard let fresh = try await store.account(id) else { return OnceOutcome(id: id) }
                     record = fresh
                 } catch {
                     logger.error("account could not be reloaded", metadata: ["account.id": "\(id)", "error": "\(error)"])
                     record.state = .quarantined
                 }
             }
+        }
+        return OnceOutcome(id: id)
+    }
+
+    /// Applies the restart policy to a crash: waits the restart delay, or quarantines.
+    /// - Returns: true when shutdown began during the delay.
+    private func restartAfterCrash(_ actor: AccountActor, error: any Error) async -> Bool {
+        let id = actor.id
+        var policy = modifyAccounts { $0.policies[id] }.flatMap { $0 }
+            ?? RestartPolicy(maxRestarts: settings.restartMax, window: settings.restartWithin)
+        let decision = policy.crashed(at: clock.now)
+        _ = modifyAccounts { [policy] in $0.policies[id] = policy }
+        switch decision {
+        case .restart(let delay):
+            logger.warning(
+                "account worker crashed, restarting",
+                metadata: ["account.id": "\(id)", "error": "\(error)", "restart.delay_ms": "\(delay.milliseconds)"])
+            return await shutdown.wait(until: clock.now.addingTimeInterval(delay.seconds), clock: clock)
+        case .quarantine(let crashes):
+            await quarantine(actor, crashes: crashes, error: error)
+            return false
         }
     }
 
@@ -211,17 +314,7 @@ public actor Supervisor: Service, SyncRecorder {
             accountId: actor.id.description, platform: actor.id.platform, trigger: .schedule, postsFound: 0,
             postsSynced: 0, status: .error, errorMessage: message, duration: 0, createdAt: now, startedAt: now,
             apiCalls: 0, tokenRefreshed: false, attempt: crashes)
-        _ = try? await record(entry)
-    }
-
-    // MARK: - SyncRecorder
-
-    /// Writes an entry to the SyncLog (the only path to it) and tells the observers.
-    public func record(_ entry: SyncLogEntry) async throws -> SyncLogEntry {
-        let written = try await syncLog.append(entry)
-        lastStatuses[written.accountId] = written.status
-        onRecord?(written)
-        return written
+        _ = try? await recorder.record(entry)
     }
 
     /// A stable per-account seed, so one account's jitter does not depend on the others.
@@ -232,4 +325,17 @@ public actor Supervisor: Service, SyncRecorder {
         }
         return hash ^ base
     }
+}
+
+/// `run()` or `syncOnce()` was called while the supervisor already runs.
+public struct SupervisorBusy: Error, CustomStringConvertible {
+    /// A message.
+    public var description: String { "the supervisor is already running" }
+}
+
+/// How one supervised account's task ended (`serve --once` counts these).
+struct OnceOutcome: Sendable {
+    var id: AccountID
+    var entry: SyncLogEntry?
+    var crash: String?
 }

@@ -7,31 +7,42 @@ import Synchronization
 /// open and the listeners are bound, `STATUS=` with a one-line summary whenever it changes,
 /// `WATCHDOG=1` every `WATCHDOG_USEC/2` **only while the supervisor answers** (a hung supervisor
 /// gets the process restarted), `STOPPING=1` on shutdown. Without `NOTIFY_SOCKET` it does nothing
-/// but wait for shutdown.
+/// but wait for shutdown. Its loops sleep on the injected clock.
 public struct SystemdService: Service {
     let notifier: SystemdNotifier?
     let readiness: Readiness
     let supervisor: Supervisor
     let watchdogInterval: Duration?
     let statusInterval: Duration
+    let clock: any DaemonClock
     let logger: Logger
 
     /// Creates the service.
     /// - Parameters:
     ///   - notifier: nil when not under systemd.
     ///   - readiness: Fulfilled once every listener is bound.
+    ///   - supervisor: Whose health gates the watchdog and whose accounts the status line counts.
     ///   - watchdogInterval: How often to ping (half of `WATCHDOG_USEC`), nil without a watchdog.
     ///   - statusInterval: How often the status line is recomputed.
+    ///   - clock: The time source of both loops.
     public init(
         notifier: SystemdNotifier?, readiness: Readiness, supervisor: Supervisor, watchdogInterval: Duration?,
-        statusInterval: Duration = .seconds(5), logger: Logger
+        statusInterval: Duration = .seconds(5), clock: any DaemonClock, logger: Logger
     ) {
         self.notifier = notifier
         self.readiness = readiness
         self.supervisor = supervisor
         self.watchdogInterval = watchdogInterval
         self.statusInterval = statusInterval
+        self.clock = clock
         self.logger = logger
+    }
+
+    /// `N accounts: S syncing, F failing, R need re-auth, Q quarantined`, for `STATUS=`.
+    public static func statusLine(_ counts: [AccountState: Int]) -> String {
+        let total = counts.values.reduce(0, +)
+        return "\(total) accounts: \(counts[.syncing] ?? 0) syncing, \(counts[.backoff] ?? 0) failing, "
+            + "\(counts[.needsReauth] ?? 0) need re-auth, \(counts[.quarantined] ?? 0) quarantined"
     }
 
     /// Runs until graceful shutdown.
@@ -62,11 +73,14 @@ public struct SystemdService: Service {
     private func statusLoop(_ notifier: SystemdNotifier) async {
         var last = ""
         while !Task.isCancelled {
-            if let line = await supervisor.statusLine(), line != last {
-                notifier.status(line)
-                last = line
+            if let counts = await supervisor.accountStates() {
+                let line = Self.statusLine(counts)
+                if line != last {
+                    notifier.status(line)
+                    last = line
+                }
             }
-            try? await Task.sleep(for: statusInterval)
+            try? await clock.sleep(for: statusInterval)
         }
     }
 
@@ -82,7 +96,7 @@ public struct SystemdService: Service {
                 logger.error("supervisor does not answer; watchdog pings stopped")
                 pinging = false
             }
-            try? await Task.sleep(for: interval)
+            try? await clock.sleep(for: interval)
         }
     }
 }

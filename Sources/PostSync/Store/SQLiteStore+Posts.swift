@@ -9,7 +9,7 @@ public struct IngestResult: Sendable, Equatable {
     public var synced: Int
 }
 
-extension Store {
+extension SQLiteStore {
     /// Upserts the posts one sync run read, keyed by `(platform, post_id)`, in one transaction.
     /// A `post_metrics` row is written when a post is first seen and whenever one of its metrics
     /// changes; the same page stored twice changes nothing. Also sets `last_sync_at`.
@@ -18,13 +18,13 @@ extension Store {
     ///   - account: The owner.
     ///   - now: The observation time.
     /// - Returns: How many posts were found and how many rows were inserted or changed.
-    public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) throws -> IngestResult {
+    public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult {
         let platform = account.platform.rawValue
         let stamp = Timestamp.format(now)
         var unique: [FetchedPost] = []
         var seen = Set<String>()
         for post in posts where seen.insert(post.postID).inserted { unique.append(post) }
-        return try writer.write { db in
+        return try await writer.write { [unique] db in
             let existing = try storedPosts(db, platform: platform, ids: unique.map(\.postID))
             // Looked up once per run, not once per post: the statement cache hashes the SQL text.
             let insertPost = try db.cachedStatement(sql: """
@@ -120,8 +120,8 @@ extension Store {
     }
 
     /// Ids of the account's stored posts published at or after `since`, newest first.
-    public func postIDs(of account: AccountID, publishedSince since: Date) throws -> [String] {
-        try writer.read { db in
+    public func postIDs(of account: AccountID, publishedSince since: Date) async throws -> [String] {
+        try await writer.read { db in
             try String.fetchAll(
                 db, sql: "SELECT post_id FROM posts WHERE account_id = ? AND published_at >= ? ORDER BY published_at DESC",
                 arguments: [account.description, Timestamp.format(since)])
@@ -129,8 +129,8 @@ extension Store {
     }
 
     /// Number of stored posts per account.
-    public func postCounts() throws -> [String: Int] {
-        try writer.read { db in
+    public func postCounts() async throws -> [String: Int] {
+        try await writer.read { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT account_id, COUNT(*) AS n FROM posts GROUP BY account_id") {
                 counts[row["account_id"]] = row["n"]
@@ -144,7 +144,7 @@ extension Store {
     ///   - account: Only this account's posts, when given.
     ///   - since: Only posts published at or after this time, when given.
     ///   - limit: At most this many.
-    public func posts(account: AccountID? = nil, since: Date? = nil, limit: Int = 100) throws -> [PostView] {
+    public func posts(account: AccountID?, since: Date?, limit: Int) async throws -> [PostView] {
         var clauses: [String] = []
         var arguments: StatementArguments = []
         if let account {
@@ -157,7 +157,7 @@ extension Store {
         }
         let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         arguments += [limit]
-        return try writer.read { db in
+        return try await writer.read { [arguments] db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM posts \(filter) ORDER BY published_at DESC, post_id DESC LIMIT ?",
                 arguments: arguments
@@ -166,8 +166,8 @@ extension Store {
     }
 
     /// Metric history rows of one post (oldest first): for tests and scripts.
-    public func metricHistory(platform: Platform, postID: String) throws -> [PostMetrics] {
-        try writer.read { db in
+    public func metricHistory(platform: Platform, postID: String) async throws -> [PostMetrics] {
+        try await writer.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM post_metrics WHERE platform = ? AND post_id = ? ORDER BY rowid",
                 arguments: [platform.rawValue, postID]

@@ -1,0 +1,23 @@
+import Foundation
+
+/// The persisted part of an account's schedule: what `AccountStateMachine` decides and the store
+/// keeps, so that a restart neither stampedes nor forgets (CONTRACT section 7 `accounts` columns).
+public struct AccountSchedule: Sendable, Equatable {
+    /// The state shown in `status` (`syncing` is never persisted: a run in flight at a crash is
+    /// simply due again).
+    public var state: AccountState
+    /// When the next scheduled sync is due; nil while nothing is scheduled.
+    public var nextSyncAt: Date?
+    /// Failed runs in a row.
+    public var consecutiveFailures: Int
+    /// The last failure's message.
+    public var lastError: String?
+
+    /// Creates a schedule.
+    public init(state: AccountState, nextSyncAt: Date?, consecutiveFailures: Int = 0, lastError: String? = nil) {
+        self.state = state
+        self.nextSyncAt = nextSyncAt
+        self.consecutiveFailures = consecutiveFailures
+        self.lastError = lastError
+    }
+}

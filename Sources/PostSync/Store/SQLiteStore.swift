@@ -1,0 +1,147 @@
+import Foundation
+import GRDB
+
+/// The embedded store: SQLite through GRDB (CONTRACT section 7). One `DatabasePool` (WAL, so
+/// other programs may read while the daemon writes); every method is one short transaction, run
+/// with GRDB's async access so that a write waiting on the busy timeout suspends its caller
+/// instead of blocking a cooperative thread.
+public struct SQLiteStore: Store {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database file, makes it and its WAL files mode 0600, and
+    /// runs the migrations.
+    /// - Parameter path: The `postsync.sqlite` path.
+    /// - Throws: When the file cannot be opened or migrated.
+    public init(path: String) throws {
+        var configuration = GRDB.Configuration()
+        // Writers queue behind each other instead of failing at once; readers never block in WAL.
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+        try self.init(writer: pool)
+    }
+
+    /// Wraps an already open database (tests use an in-memory queue).
+    /// - Throws: When a migration fails.
+    public init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Migrations.migrator.migrate(writer)
+    }
+
+    /// An in-memory store for tests.
+    public static func inMemory() throws -> SQLiteStore {
+        try SQLiteStore(writer: DatabaseQueue())
+    }
+
+    // MARK: - Accounts
+
+    /// The account with this id, or nil.
+    public func account(_ id: AccountID) async throws -> AccountRecord? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE id = ?", arguments: [id.description])
+                .map(AccountRecord.init(row:))
+        }
+    }
+
+    /// Every account, ordered by id.
+    public func accounts() async throws -> [AccountRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM accounts ORDER BY id").map(AccountRecord.init(row:))
+        }
+    }
+
+    /// Removes an account and, unless `keepPosts`, its posts and metric history.
+    /// - Throws: `StoreError.unknownAccount`.
+    public func deleteAccount(_ id: AccountID, keepPosts: Bool) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM accounts WHERE id = ?", arguments: [id.description])
+            guard db.changesCount > 0 else { throw StoreError.unknownAccount(id) }
+            if !keepPosts {
+                try db.execute(
+                    sql: """
+                        DELETE FROM post_metrics WHERE platform = ? AND post_id IN
+                            (SELECT post_id FROM posts WHERE account_id = ?)
+                        """,
+                    arguments: [id.platform.rawValue, id.description])
+                try db.execute(sql: "DELETE FROM posts WHERE account_id = ?", arguments: [id.description])
+            }
+        }
+    }
+
+    /// Stores new tokens. A nil or empty refresh token never overwrites the stored one: TikTok
+    /// rotation makes the stored one the only way back in.
+    /// - Throws: `StoreError.unknownAccount`.
+    public func saveTokens(_ id: AccountID, _ tokens: TokenUpdate) async throws {
+        let refresh = (tokens.refreshToken?.isEmpty ?? true) ? nil : tokens.refreshToken
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE accounts SET access_token = ?, refresh_token = COALESCE(?, refresh_token),
+                        token_expires_at = ?, refresh_expires_at = COALESCE(?, refresh_expires_at),
+                        token_refreshed_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    tokens.accessToken, refresh, StoreDate.encode(tokens.expiresAt),
+                    StoreDate.encode(tokens.refreshExpiresAt), StoreDate.encode(tokens.refreshedAt), id.description,
+                ])
+            guard db.changesCount > 0 else { throw StoreError.unknownAccount(id) }
+        }
+    }
+
+    /// Persists the schedule part of an account: state, next sync, failures and last error.
+    public func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE accounts SET state = ?, next_sync_at = ?, consecutive_failures = ?, last_error = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    schedule.state.rawValue, StoreDate.encode(schedule.nextSyncAt), schedule.consecutiveFailures,
+                    schedule.lastError, id.description,
+                ])
+        }
+    }
+
+    /// Persists autoSync.
+    /// - Throws: `StoreError.unknownAccount`.
+    public func setAutoSync(_ id: AccountID, enabled: Bool) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE accounts SET auto_sync = ? WHERE id = ?", arguments: [enabled, id.description])
+            guard db.changesCount > 0 else { throw StoreError.unknownAccount(id) }
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// Adds accounts in one transaction.
+    /// - Throws: `StoreError.accountExists` for the first id taken; nothing is added then.
+    public func insertAccounts(_ records: [AccountRecord]) async throws {
+        try await writer.write { db in
+            for record in records {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE id = ?", arguments: [record.id.description]) == true {
+                    throw StoreError.accountExists(record.id)
+                }
+                try db.cachedStatement(sql: """
+                    INSERT INTO accounts (id, platform, external_id, username, login, auto_sync, state, access_token,
+                        refresh_token, token_expires_at, refresh_expires_at, token_refreshed_at, last_sync_at,
+                        next_sync_at, consecutive_failures, last_error, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [
+                        record.id.description, record.id.platform.rawValue, record.id.externalID, record.username,
+                        record.login?.rawValue, record.autoSync, record.state.rawValue, record.accessToken,
+                        record.refreshToken, StoreDate.encode(record.tokenExpiresAt),
+                        StoreDate.encode(record.refreshExpiresAt), StoreDate.encode(record.tokenRefreshedAt),
+                        StoreDate.encode(record.lastSyncAt), StoreDate.encode(record.nextSyncAt),
+                        record.consecutiveFailures, record.lastError, StoreDate.encode(record.createdAt),
+                    ])
+            }
+        }
+    }
+}
