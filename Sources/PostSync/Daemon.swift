@@ -56,7 +56,7 @@ public final class Daemon: Sendable {
         self.logger = logger
         self.clock = clock
         try Self.prepareStateDirectory(stateDirectory)
-        store = try SQLiteStore(path: stateDirectory + "/postsync.sqlite")
+        store = try Self.openStore(configuration, stateDirectory: stateDirectory)
         syncLog = try SyncLogWriter(
             directory: stateDirectory, maxBytes: configuration.synclog.maxBytes, keep: configuration.synclog.keep,
             fsync: fsync)
@@ -148,6 +148,12 @@ public final class Daemon: Sendable {
     /// Releases the HTTP client (after `run` or `runOnce` when the caller owns the lifetime).
     public func close() async {
         try? await httpClient.shutdown()
+    }
+
+    /// The store the configuration selects: SQLite at `<state_dir>/postsync.sqlite` (the only
+    /// implementation so far; the `database` section of CONTRACT section 9 will select another).
+    static func openStore(_ configuration: Configuration, stateDirectory: String) throws -> any Store {
+        try SQLiteStore(path: stateDirectory + "/postsync.sqlite")
     }
 
     /// Creates the state directory if needed and makes it private (0700): it holds tokens.

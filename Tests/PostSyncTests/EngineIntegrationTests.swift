@@ -6,7 +6,7 @@ import Testing
 @testable import PostSync
 
 /// The real engine (store, clients over AsyncHTTPClient, actors, supervisor, SyncLog) against the
-/// simulator over real loopback sockets.
+/// simulator over real loopback sockets, once per store backend (`StoreBackend`).
 @Suite struct EngineIntegrationTests {
     static func simulator(posts: Int = 130, seed: UInt64 = 7) -> SimulatorConfiguration {
         SimulatorConfiguration(seed: seed, instagramAccounts: 2, tiktokAccounts: 2, postsPerAccount: posts)
@@ -33,10 +33,10 @@ import Testing
 
     /// Should backfill every post across pages on the first sync, stop at the lookback window
     /// after that, store nothing twice, and write a metrics row only when a metric changes.
-    @Test func paginationIdempotenceAndMetricHistory() async throws {
+    @Test(arguments: StoreBackend.all) func paginationIdempotenceAndMetricHistory(backend: StoreBackend) async throws {
         let simConfig = Self.simulator()
         try await SimulatorHarness.with(simConfig) { world, url in
-            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
             try await Self.withDaemon(config) { daemon in
                 let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 #expect(ids.count == 4)
@@ -84,10 +84,10 @@ import Testing
 
     /// Should commit a rotated TikTok refresh token before using it, and refresh again with it
     /// after a restart (the simulator rejects a stale one, as TikTok does).
-    @Test func tiktokRotationSurvivesRestart() async throws {
+    @Test(arguments: StoreBackend.all) func tiktokRotationSurvivesRestart(backend: StoreBackend) async throws {
         let simConfig = Self.simulator(posts: 5)
         try await SimulatorHarness.with(simConfig) { world, url in
-            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
             let directory = try temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let tiktok = await world.accounts().first { $0.platform == "tiktok" }!
@@ -123,10 +123,10 @@ import Testing
     }
 
     /// Should put a revoked account in needs_reauth while the others sync, and make no more calls for it.
-    @Test func deadAuthIsolated() async throws {
+    @Test(arguments: StoreBackend.all) func deadAuthIsolated(backend: StoreBackend) async throws {
         let simConfig = Self.simulator(posts: 5)
         try await SimulatorHarness.with(simConfig) { world, url in
-            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
             try await Self.withDaemon(config) { daemon in
                 let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 let victim = ids.first { $0.platform == .instagram }!
@@ -146,10 +146,10 @@ import Testing
     }
 
     /// Should run the live supervisor against the simulator and pick up a new post on a manual trigger.
-    @Test func liveSupervisorPicksUpNewPost() async throws {
+    @Test(arguments: StoreBackend.all) func liveSupervisorPicksUpNewPost(backend: StoreBackend) async throws {
         let simConfig = Self.simulator(posts: 3)
         try await SimulatorHarness.with(simConfig) { world, url in
-            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
             try await Self.withDaemon(config) { daemon in
                 let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -170,10 +170,10 @@ import Testing
     }
 
     /// Should repair a torn last SyncLog line at start-up and continue the seq after it.
-    @Test func tornSyncLogLineRepaired() async throws {
+    @Test(arguments: StoreBackend.all) func tornSyncLogLineRepaired(backend: StoreBackend) async throws {
         let simConfig = Self.simulator(posts: 2)
         try await SimulatorHarness.with(simConfig) { world, url in
-            let config = SimulatorHarness.configuration(baseURL: url, simulator: simConfig)
+            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
             let directory = try temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
             try await Self.withDaemon(config, directory: directory) { daemon in

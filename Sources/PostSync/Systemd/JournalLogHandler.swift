@@ -77,6 +77,8 @@ public struct JournalLogHandler: LogHandler {
         if let error = event.error {
             merged["error"] = "\(error)"
         }
+        // A documented edge: a log line carries the wall-clock time it was written at, whatever
+        // clock the daemon's logic runs on (swift-log hands handlers no clock).
         let text = Self.format(
             level: event.level, label: label, message: event.message.description, metadata: merged,
             journal: journal, date: Date())
