@@ -24,10 +24,3 @@ public func eventually(
     if try await condition() { return }
     throw TimedOut(what: what)
 }
-
-/// A fresh private temporary directory.
-public func temporaryDirectory(_ prefix: String = "postsync-test") throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}

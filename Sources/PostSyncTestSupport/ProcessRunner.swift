@@ -21,7 +21,8 @@ public enum ProcessRunner {
         return directory.appendingPathComponent("postsync").path
     }
 
-    /// Runs a command to completion.
+    /// Runs a command to completion in a scope of its own: killed on timeout or cancellation,
+    /// its output files removed afterwards.
     /// - Parameters:
     ///   - executable: Absolute path of the program.
     ///   - arguments: Its arguments.
@@ -32,23 +33,25 @@ public enum ProcessRunner {
         _ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:],
         timeout: Duration = .seconds(60)
     ) async throws -> Output {
-        let process = try start(executable, arguments, stdin: stdin, environment: environment)
-        let limit = ContinuousClock.now + timeout
-        while process.process.isRunning {
-            if ContinuousClock.now > limit {
-                process.process.terminate()
-                throw TimedOut(what: "\(executable) \(arguments.joined(separator: " "))")
+        try await withProcessScope { scope in
+            let process = try scope.start(executable, arguments, stdin: stdin, environment: environment)
+            let limit = ContinuousClock.now + timeout
+            while process.process.isRunning {
+                if ContinuousClock.now > limit {
+                    throw TimedOut(what: "\(executable) \(arguments.joined(separator: " "))")
+                }
+                try await Task.sleep(for: .milliseconds(10))
             }
-            try await Task.sleep(for: .milliseconds(10))
+            return process.output()
         }
-        return process.output()
     }
 
-    /// Starts a long-running process with stdout and stderr captured to files.
-    public static func start(
-        _ executable: String, _ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]
+    /// Starts a process with stdout and stderr captured to files in `outputDirectory`; only
+    /// `ProcessScope.start` calls this, so that every child has an owner.
+    static func launch(
+        _ executable: String, _ arguments: [String], stdin: String?, environment: [String: String],
+        outputDirectory directory: String
     ) throws -> RunningProcess {
-        let directory = try temporaryDirectory("postsync-proc")
         let out = directory + "/stdout"
         let err = directory + "/stderr"
         _ = FileManager.default.createFile(atPath: out, contents: nil)

@@ -17,12 +17,11 @@ import Testing
     /// Should add accounts with the CLI (tokens from stdin and files), sync them, show them, keep
     /// autoSync off across a restart, and never show a token anywhere.
     @Test func cliLifecycleAndPersistence() async throws {
-        try await SimulatorHarness.with(Self.sim) { world, url in
+        try await withDaemonProcess(simulator: Self.sim) { world, daemon in
             let accounts = await world.accounts()
             let ig = accounts.first { $0.platform == "instagram" }!
             let tt = accounts.first { $0.platform == "tiktok" }!
             let tokens = accounts.flatMap { [$0.accessToken, $0.refreshToken ?? $0.accessToken] }
-            let daemon = try await DaemonProcess.start(simulatorURL: url)
             var transcript = ""
 
             let add = try await daemon.cli(
@@ -71,14 +70,15 @@ import Testing
             transcript += stopped.stdout + stopped.stderr
 
             // Restart on the same state: autoSync stays off.
-            let restarted = try await DaemonProcess.start(simulatorURL: url, stateDirectory: daemon.stateDirectory)
-            let list = try await restarted.cli(["accounts", "list", "--json"])
-            let views = try Self.decode([AccountView].self, list.stdout)
-            #expect(views.first { $0.id == igID }?.autoSync == false)
-            #expect(views.first { $0.id == igID }?.state == .paused)
-            transcript += list.stdout
-            let end = try await restarted.stop()
-            transcript += end.stdout + end.stderr
+            try await withDaemonProcess(simulatorURL: daemon.simulatorURL, stateDirectory: daemon.stateDirectory) { restarted in
+                let list = try await restarted.cli(["accounts", "list", "--json"])
+                let views = try Self.decode([AccountView].self, list.stdout)
+                #expect(views.first { $0.id == igID }?.autoSync == false)
+                #expect(views.first { $0.id == igID }?.state == .paused)
+                transcript += list.stdout
+                let end = try await restarted.stop()
+                transcript += end.stdout + end.stderr
+            }
             transcript += try String(contentsOfFile: daemon.stateDirectory + "/synclog.jsonl", encoding: .utf8)
 
             for token in tokens { #expect(!transcript.contains(token), "a token leaked into output") }
@@ -87,10 +87,8 @@ import Testing
 
     /// Should answer every route over the socket with the contract's statuses and error codes.
     @Test func everyRouteWithCurl() async throws {
-        try await SimulatorHarness.with(Self.sim) { world, url in
+        try await withDaemonProcess(simulator: Self.sim) { world, daemon in
             let ig = await world.accounts().first { $0.platform == "instagram" }!
-            let daemon = try await DaemonProcess.start(simulatorURL: url)
-            defer { daemon.process.process.terminate() }
             let id = "instagram:\(ig.externalId)"
             let encoded = "instagram%3A\(ig.externalId)"
 
@@ -154,7 +152,7 @@ import Testing
             #expect(r.status == 204)
             r = try await daemon.curl("DELETE", "/v1/accounts/\(encoded)")
             #expect(r.status == 404)
-            let kept = try Store(path: daemon.stateDirectory + "/postsync.sqlite").postCounts()[id]
+            let kept = try await SQLiteStore(path: daemon.stateDirectory + "/postsync.sqlite").postCounts()[id]
             #expect(kept == 8, "keepPosts keeps the posts")
         }
     }
@@ -162,6 +160,7 @@ import Testing
     /// Should exit 3 naming the socket when no daemon runs, and read the SyncLog files directly for `logs`.
     @Test func daemonDown() async throws {
         let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let status = try await ProcessRunner.run(ProcessRunner.postsync, ["status", "--state-dir", directory])
         #expect(status.status == 3)
         #expect(status.stderr.contains(directory + "/control.sock"))
@@ -182,17 +181,14 @@ import Testing
 
     /// Should deliver every entry exactly once to `logs -f` across forced rotations.
     @Test func followAcrossRotation() async throws {
-        try await SimulatorHarness.with(Self.sim) { world, url in
-            let daemon = try await DaemonProcess.start(simulatorURL: url, extraYAML: "synclog: { max_bytes: 2KiB, keep: 50 }")
-            defer { daemon.process.process.terminate() }
+        try await withDaemonProcess(simulator: Self.sim, extraYAML: "synclog: { max_bytes: 2KiB, keep: 50 }") { world, daemon in
             for account in await world.accounts() {
                 let r = try await daemon.curl("POST", "/v1/accounts", body: try String(
                     data: JSONCoding.encoder().encode(account.newAccount), encoding: .utf8)!)
                 #expect(r.status == 201)
             }
-            let follower = try ProcessRunner.start(
+            let follower = try daemon.scope.start(
                 ProcessRunner.postsync, ["logs", "-f", "--json", "--state-dir", daemon.stateDirectory])
-            defer { follower.process.terminate() }
             for _ in 0..<12 {
                 let r = try await daemon.curl("POST", "/v1/sync?wait=true")
                 #expect(r.status == 200)

@@ -1,12 +1,11 @@
 import Foundation
+import PostSyncTestSupport
 import Testing
 @testable import PostSync
 
-/// A fresh, empty directory for one test.
+/// A fresh, empty directory for one test (the test removes it; the reaper, should the test process die first).
 private func makeDirectory() throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("synclog-follower-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
+    try temporaryDirectory("synclog-follower")
 }
 
 /// The SyncLog line of the entry with `seq`, newline included.

@@ -1,4 +1,5 @@
 import Foundation
+import PostSyncTestSupport
 import Testing
 @testable import PostSync
 
@@ -12,11 +13,9 @@ private func sampleEntry(postsSynced: Int = 3) -> SyncLogEntry {
         apiCalls: 2, tokenRefreshed: false, attempt: 1)
 }
 
-/// A fresh, empty directory for one test.
+/// A fresh, empty directory for one test (the test removes it; the reaper, should the test process die first).
 private func makeDirectory() throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("synclog-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
+    try temporaryDirectory("synclog-tests")
 }
 
 /// The contents of `name` inside `directory`.
