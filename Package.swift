@@ -78,7 +78,10 @@ let package = Package(
         .testTarget(
             name: "PostSyncTests",
             // `postsync` is listed so that `swift test` builds the binary the CLI tests run.
-            dependencies: ["PostSync", "PostSyncSimulator", "PostSyncTestSupport", "postsync"],
+            dependencies: [
+                "PostSync", "PostSyncSimulator", "PostSyncTestSupport", "postsync",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
     ]

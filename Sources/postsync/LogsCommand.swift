@@ -53,7 +53,7 @@ struct LogsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let filter = LogFilter(
+        let filter = SyncLogFilter(
             account: try ArgumentValues.account(account, flag: "--account"), platform: platform.flatMap(Platform.init(rawValue:)),
             status: status.flatMap(SyncStatus.init(rawValue:)), since: try ArgumentValues.since(since))
         let printer = LogPrinter(json: json, buffered: !follow, style: Output.style)
@@ -96,7 +96,7 @@ struct LogsCommand: AsyncParsableCommand {
     /// ones as they are written. A follower that fell too far behind gets an `overflow` error line
     /// from the daemon and resumes with `afterSeq`. `lastSeq` is the last entry received.
     private func streamFromDaemon(
-        _ control: ControlClient, filter: LogFilter, limit: Int?, printer: LogPrinter, lastSeq: inout Int64?
+        _ control: ControlClient, filter: SyncLogFilter, limit: Int?, printer: LogPrinter, lastSeq: inout Int64?
     ) async throws {
         let decoder = JSONCoding.decoder()
         let filters: ControlClient.Query = [
@@ -141,7 +141,7 @@ struct LogsCommand: AsyncParsableCommand {
     }
 
     /// Prints matching records as they are appended to the files, until interrupted.
-    private func followFiles(_ follower: inout SyncLogFollower, filter: LogFilter, printer: LogPrinter) async throws {
+    private func followFiles(_ follower: inout SyncLogFollower, filter: SyncLogFilter, printer: LogPrinter) async throws {
         while true {
             for record in try readFiles({ try follower.poll() }) where filter.matches(record.entry) {
                 printer.print(record.entry, line: record.line)

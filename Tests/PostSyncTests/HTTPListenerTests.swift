@@ -200,7 +200,7 @@ import Testing
                 body: removal)
             #expect(answer.status == 200, "\(answer.text)")
             try await eventually("needs_reauth") {
-                try listener.daemon.store.account(removed)?.state == .needsReauth && !listener.entries(removed, .webhook).isEmpty
+                try await listener.daemon.store.account(removed)?.state == .needsReauth && !listener.entries(removed, .webhook).isEmpty
             }
             let entry = try #require(try listener.entries(removed, .webhook).last)
             #expect(entry.status == .error && entry.apiCalls == 0)
@@ -216,7 +216,7 @@ import Testing
             #expect(synced.status == 200)
             try await eventually("the webhook sync of \(other)") { try listener.entries(other, .webhook).count == 1 }
             #expect(try listener.entries(other, .webhook).first?.status == .success)
-            #expect(try listener.daemon.store.account(other)?.state == .idle)
+            #expect(try await listener.daemon.store.account(other)?.state == .idle)
 
             // An event for an unknown open_id is acknowledged and counted, not an error.
             let stranger = Self.tiktokBody(openID: "act.unknown0000000000000000", event: "post.publish.complete", content: "{}")

@@ -1,19 +1,8 @@
 import Foundation
+import Hummingbird
+import NIOCore
 
 extension ControlAPI {
-    /// The filters of `GET /v1/logs`.
-    struct LogFilter: Sendable {
-        var account: String?
-        var platform: Platform?
-        var status: SyncStatus?
-        var afterSeq: Int64?
-
-        func matches(_ entry: SyncLogEntry) -> Bool {
-            (account == nil || entry.accountId == account) && (platform == nil || entry.platform == platform)
-                && (status == nil || entry.status == status) && (afterSeq == nil || entry.seq > afterSeq!)
-        }
-    }
-
     /// How many entries a follower may fall behind before it is dropped with an error line.
     static let followerBuffer = 4096
 
@@ -22,57 +11,63 @@ extension ControlAPI {
     /// as it is written; a follower that falls `followerBuffer` entries behind gets an
     /// `{"error":{"code":"overflow",…}}` line and the stream ends (reconnect with `afterSeq`), so
     /// a slow reader never holds the daemon back.
-    func logs(_ request: ControlRequest) throws -> ControlResponse {
-        var filter = LogFilter()
-        if let account = request.query["account"] { filter.account = try accountID(account).description }
-        if let platform = request.query["platform"] {
-            guard let value = Platform(rawValue: platform) else { throw ControlError.invalidRequest("platform: \"\(platform)\" is not instagram or tiktok") }
-            filter.platform = value
-        }
-        if let status = request.query["status"] {
-            guard let value = SyncStatus(rawValue: status) else { throw ControlError.invalidRequest("status: \"\(status)\" is not success, partial or error") }
-            filter.status = value
-        }
-        if let after = request.query["afterSeq"] {
-            guard let value = Int64(after), value >= 0 else { throw ControlError.invalidRequest("afterSeq: \"\(after)\" is not a sequence number") }
-            filter.afterSeq = value
-        }
-        let limit = try integer(request, "limit", range: 1...1_000_000)
-        let follow = try flag(request, "follow")
+    func logs(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let query = ControlQuery(request)
+        let filter = try Self.logFilter(query)
+        let limit = try query.integer("limit", range: 1...1_000_000)
+        let follow = try query.flag("follow")
         let syncLog = self.syncLog
         let reader = SyncLogReader(directory: syncLog.directory)
-        let frozenFilter = filter
-        return ControlResponse(status: 200, contentType: "application/x-ndjson", body: .stream { write in
+        let body = ResponseBody { writer in
             // Subscribe before reading the files, so an entry written in between is in one of the two.
             let subscription = follow ? await syncLog.subscribe(bufferLimit: Self.followerBuffer) : nil
             let upTo = subscription?.lastSeq ?? Int64.max
-            var history = try Self.readConsistently(reader, upTo: upTo).filter(frozenFilter.matches)
+            var history = try Self.readConsistently(reader, upTo: upTo).filter(filter.matches)
             if let limit, history.count > limit { history.removeFirst(history.count - limit) }
-            var chunk = Data()
+            var chunk = ByteBuffer()
             for entry in history {
-                chunk.append(contentsOf: entry.jsonLine().utf8)
-                chunk.append(0x0A)
-                if chunk.count > 64 << 10 {
-                    try await write(chunk)
-                    chunk.removeAll(keepingCapacity: true)
+                chunk.writeString(entry.jsonLine())
+                chunk.writeInteger(UInt8(ascii: "\n"))
+                if chunk.readableBytes > 64 << 10 {
+                    try await writer.write(chunk)
+                    chunk.clear()
                 }
             }
-            if !chunk.isEmpty || subscription != nil { try await write(chunk) }
-            guard let subscription else { return }
-            var last = upTo
-            for await event in subscription.stream {
-                switch event {
-                case .entry(let entry):
-                    guard entry.seq > last else { continue }
-                    last = entry.seq
-                    if frozenFilter.matches(entry) { try await write(Data((entry.jsonLine() + "\n").utf8)) }
-                case .overflow:
-                    let error = #"{"error":{"code":"overflow","message":"reader too slow: reconnect with afterSeq=\#(last)"}}"#
-                    try await write(Data((error + "\n").utf8))
-                    return
+            // A follower gets the (possibly empty) backlog at once, before the first new entry.
+            if chunk.readableBytes > 0 || subscription != nil { try await writer.write(chunk) }
+            if let subscription {
+                var last = upTo
+                stream: for await event in subscription.stream {
+                    switch event {
+                    case .entry(let entry):
+                        guard entry.seq > last else { continue }
+                        last = entry.seq
+                        if filter.matches(entry) { try await writer.write(ByteBuffer(string: entry.jsonLine() + "\n")) }
+                    case .overflow:
+                        try await writer.write(ByteBuffer(bytes: ControlError.overflow(afterSeq: last).jsonLine))
+                        break stream
+                    }
                 }
             }
-        })
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
+    }
+
+    /// The filters of `GET /v1/logs`: `account`, `platform`, `status` and `afterSeq`.
+    /// - Throws: `ControlError.invalidRequest` naming the parameter.
+    static func logFilter(_ query: ControlQuery) throws(ControlError) -> SyncLogFilter {
+        var filter = SyncLogFilter()
+        filter.account = try query.account("account")?.description
+        filter.platform = try query.value("platform", as: Platform.self, expected: "instagram or tiktok")
+        filter.status = try query.value("status", as: SyncStatus.self, expected: "success, partial or error")
+        if let after = query["afterSeq"] {
+            guard let value = Int64(after), value >= 0 else {
+                throw .invalidRequest("afterSeq: \"\(after)\" is not a sequence number")
+            }
+            filter.afterSeq = value
+        }
+        return filter
     }
 
     /// Every entry up to `upTo`. A rotation that renames files while they are being read can make

@@ -1,5 +1,7 @@
-/// An error that crosses the control API, with a stable snake_case code
-/// (`{"error":{"code":"unknown_account","message":"…"}}`). Equality compares the code.
+/// The one error that crosses the control API and the HTTP listener, with a stable snake_case
+/// code (`{"error":{"code":"unknown_account","message":"…"}}`). Every error answer of both
+/// routers is one of these (`APIErrorMiddleware` maps anything else onto it), and the CLI reads
+/// it back. Equality compares the code.
 public struct ControlError: Error, Sendable, Codable, Hashable, CustomStringConvertible {
     /// The stable code scripts match on.
     public var code: String
@@ -9,6 +11,10 @@ public struct ControlError: Error, Sendable, Codable, Hashable, CustomStringConv
     public var status: Int
 
     /// Creates an error.
+    /// - Parameters:
+    ///   - code: The stable snake_case code.
+    ///   - message: What went wrong, for people.
+    ///   - status: The HTTP status of the answer.
     public init(code: String, message: String, status: Int) {
         self.code = code
         self.message = message
@@ -18,11 +24,14 @@ public struct ControlError: Error, Sendable, Codable, Hashable, CustomStringConv
     /// The message.
     public var description: String { message }
 
+    /// Equal when the codes are.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+    /// Hashes the code.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 
     enum CodingKeys: String, CodingKey { case code, message }
 
+    /// Decodes `{"code","message"}`; the status is not on the wire (the CLI sets it from the answer).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         code = try c.decode(String.self, forKey: .code)
@@ -30,11 +39,14 @@ public struct ControlError: Error, Sendable, Codable, Hashable, CustomStringConv
         status = 0
     }
 
+    /// Encodes `{"code","message"}`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(code, forKey: .code)
         try c.encode(message, forKey: .message)
     }
+
+    // MARK: Control API
 
     /// 404: no such account.
     public static func unknownAccount(_ id: String) -> Self {
@@ -56,9 +68,44 @@ public struct ControlError: Error, Sendable, Codable, Hashable, CustomStringConv
     public static func notReady(_ message: String) -> Self {
         .init(code: "not_ready", message: message, status: 503)
     }
+    /// A line inside a followed `GET /v1/logs` answer (whose status, 200, was sent long before):
+    /// the reader fell too far behind and the stream ends.
+    public static func overflow(afterSeq: Int64) -> Self {
+        .init(code: "overflow", message: "reader too slow: reconnect with afterSeq=\(afterSeq)", status: 503)
+    }
+
+    // MARK: HTTP listener
+
+    /// 401: a webhook delivery's signature is missing, stale or wrong.
+    public static func badSignature(_ message: String) -> Self {
+        .init(code: "bad_signature", message: message, status: 401)
+    }
+    /// 401: the bearer token is missing or wrong.
+    public static func unauthorized(_ message: String) -> Self {
+        .init(code: "unauthorized", message: message, status: 401)
+    }
+    /// 403: the request is understood and refused.
+    public static func forbidden(_ message: String) -> Self {
+        .init(code: "forbidden", message: message, status: 403)
+    }
+    /// 404: a route that exists but is turned off by the configuration.
+    public static func disabled(_ message: String) -> Self {
+        .init(code: "not_found", message: message, status: 404)
+    }
+
+    // MARK: Both routers
+
     /// 404: no such route.
     public static func notFound(_ path: String) -> Self {
         .init(code: "not_found", message: "no route \(path)", status: 404)
+    }
+    /// 405: the path exists, not with this method.
+    public static func methodNotAllowed(_ method: String, _ path: String) -> Self {
+        .init(code: "method_not_allowed", message: "\(method) is not allowed on \(path)", status: 405)
+    }
+    /// 413: the request body is larger than the server accepts.
+    public static func tooLarge(_ message: String) -> Self {
+        .init(code: "too_large", message: message, status: 413)
     }
     /// 500: something failed inside the daemon.
     public static func internalError(_ message: String) -> Self {

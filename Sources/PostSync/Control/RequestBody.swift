@@ -10,7 +10,9 @@ enum RequestBody {
 
     /// Decodes `data` as `T` after checking every field against `fields`.
     /// - Throws: `ControlError.invalidRequest`.
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data, fields: [String: Kind], required: Set<String> = []) throws(ControlError) -> T {
+    static func decode<T: Decodable>(
+        _ type: T.Type, from data: Data, fields: [String: Kind], required: Set<String> = []
+    ) throws(ControlError) -> T {
         let body = data.isEmpty ? Data("{}".utf8) : data
         let object: [String: JSONValue]
         do {
@@ -44,33 +46,6 @@ enum RequestBody {
             throw .invalidRequest("\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
         } catch {
             throw .invalidRequest("body: \(DecodingErrorText.describe(error))")
-        }
-    }
-}
-
-/// Any JSON value, for checking a body's shape before decoding it.
-enum JSONValue: Decodable, Equatable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let bool = try? container.decode(Bool.self) {
-            self = .bool(bool)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
-        } else if let array = try? container.decode([JSONValue].self) {
-            self = .array(array)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
         }
     }
 }

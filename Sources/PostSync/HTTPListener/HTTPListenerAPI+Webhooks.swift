@@ -1,26 +1,31 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 
 extension HTTPListenerAPI {
     /// `POST /webhooks/instagram`: the signature is checked over the exact raw body before anything
     /// is parsed; then each known `entry[].id` gets a sync (coalesced by the account's mailbox).
     /// The answer is immediate: the syncs run after it.
-    func instagramWebhook(_ request: Request) async -> Response {
+    func instagramWebhook(_ request: Request, context: APIRequestContext) async throws -> JSONResponse<ListenerStatus> {
+        let body = context.body
         guard let secret = secrets.instagramAppSecret,
-              WebhookSignature.verifyMeta(body: request.body, header: request.headers["x-hub-signature-256"], appSecret: secret)
+            WebhookSignature.verifyMeta(body: body, header: Self.header(.hubSignature, of: request), appSecret: secret)
         else {
             metrics.webhook(.instagram, result: "bad_signature")
-            logger.warning("webhook signature rejected", metadata: ["webhook.platform": "instagram", "http.remote": "\(request.remoteAddress)"])
-            return .json(#"{"error":{"code":"bad_signature","message":"missing or invalid X-Hub-Signature-256"}}"#, status: 401)
+            logger.warning(
+                "webhook signature rejected",
+                metadata: ["webhook.platform": "instagram", "http.remote": "\(context.remoteAddress)"])
+            throw ControlError.badSignature("missing or invalid X-Hub-Signature-256")
         }
         // Meta retries for 36 hours: a body already seen is acknowledged and ignored.
-        if deduplicator.isDuplicate(request.body, now: clock.now) {
+        if deduplicator.isDuplicate(body, now: clock.now) {
             metrics.webhook(.instagram, result: "duplicate")
-            return .json(#"{"status":"duplicate"}"#)
+            return JSONResponse(.duplicate)
         }
         let ids: [String]
-        do { ids = try WebhookPayload.instagramAccountIDs(request.body) } catch {
+        do { ids = try WebhookPayload.instagramAccountIDs(body) } catch {
             metrics.webhook(.instagram, result: "malformed")
-            return .json(#"{"error":{"code":"invalid_request","message":"not an Instagram webhook payload"}}"#, status: 400)
+            throw ControlError.invalidRequest("not an Instagram webhook payload")
         }
         var unknown = 0
         for externalID in ids {
@@ -29,35 +34,40 @@ extension HTTPListenerAPI {
         }
         metrics.webhook(.instagram, result: "accepted")
         if unknown > 0 { metrics.webhook(.instagram, result: "unknown_account", count: unknown) }
-        return .json(#"{"status":"ok"}"#)
+        return JSONResponse(.ok)
     }
 
     /// `POST /webhooks/tiktok`: `TikTok-Signature` over `t + "." + body`, `t` within 300 s.
     /// `authorization.removed` puts the account in `needs_reauth` at once; any other event for a
-    /// known account syncs it.
-    func tiktokWebhook(_ request: Request) async -> Response {
-        let verdict: TikTokSignatureResult = secrets.tiktokClientSecret.map {
-            WebhookSignature.verifyTikTok(body: request.body, header: request.headers["tiktok-signature"], clientSecret: $0, now: clock.now)
-        } ?? .missing
+    /// known account syncs it. An event for an unknown account is acknowledged and counted.
+    func tiktokWebhook(_ request: Request, context: APIRequestContext) async throws -> JSONResponse<ListenerStatus> {
+        let body = context.body
+        let header = Self.header(.tiktokSignature, of: request)
+        let verdict: TikTokSignatureResult =
+            secrets.tiktokClientSecret.map {
+                WebhookSignature.verifyTikTok(body: body, header: header, clientSecret: $0, now: clock.now)
+            } ?? .missing
         guard verdict == .valid else {
             metrics.webhook(.tiktok, result: "bad_signature")
-            logger.warning("webhook signature rejected", metadata: [
-                "webhook.platform": "tiktok", "webhook.verdict": "\(verdict)", "http.remote": "\(request.remoteAddress)",
-            ])
-            return .json(#"{"error":{"code":"bad_signature","message":"missing, stale or invalid TikTok-Signature"}}"#, status: 401)
+            logger.warning(
+                "webhook signature rejected",
+                metadata: [
+                    "webhook.platform": "tiktok", "webhook.verdict": "\(verdict)", "http.remote": "\(context.remoteAddress)",
+                ])
+            throw ControlError.badSignature("missing, stale or invalid TikTok-Signature")
         }
-        if deduplicator.isDuplicate(request.body, now: clock.now) {
+        if deduplicator.isDuplicate(body, now: clock.now) {
             metrics.webhook(.tiktok, result: "duplicate")
-            return .json(#"{"status":"duplicate"}"#)
+            return JSONResponse(.duplicate)
         }
         let event: TikTokWebhookEvent
-        do { event = try WebhookPayload.tiktokEvent(request.body) } catch {
+        do { event = try WebhookPayload.tiktokEvent(body) } catch {
             metrics.webhook(.tiktok, result: "malformed")
-            return .json(#"{"error":{"code":"invalid_request","message":"not a TikTok webhook payload"}}"#, status: 400)
+            throw ControlError.invalidRequest("not a TikTok webhook payload")
         }
         guard let openID = event.userOpenID else {
             metrics.webhook(.tiktok, result: "accepted")
-            return .json(#"{"status":"ok"}"#)
+            return JSONResponse(.ok)
         }
         let id = AccountID(platform: .tiktok, externalID: openID)
         do {
@@ -71,6 +81,18 @@ extension HTTPListenerAPI {
         } catch {
             metrics.webhook(.tiktok, result: "unknown_account")
         }
-        return .json(#"{"status":"ok"}"#)
+        return JSONResponse(.ok)
     }
+
+    /// A signature header; when it is repeated the last one counts.
+    static func header(_ name: HTTPField.Name, of request: Request) -> String? {
+        request.headers[values: name].last
+    }
+}
+
+extension HTTPField.Name {
+    /// Meta's `X-Hub-Signature-256`.
+    static let hubSignature = Self("X-Hub-Signature-256")!
+    /// TikTok's `TikTok-Signature`.
+    static let tiktokSignature = Self("TikTok-Signature")!
 }

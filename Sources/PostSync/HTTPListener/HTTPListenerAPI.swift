@@ -1,71 +1,12 @@
-import Crypto
 import Foundation
+import Hummingbird
 import Logging
 
 /// The routes of the public HTTP listener (CONTRACT section 5): platform webhooks, the cron
-/// trigger, health and metrics. A function from request to response, like `ControlAPI`, so it is
-/// testable without a socket; `HTTPListenerServer` serves it on `http.listen`.
+/// trigger, health and metrics, as a Hummingbird router. `HTTPListenerServer` serves it on
+/// `http.listen`; tests drive it in process (`app.test(.router)`). Errors are `ControlError`s,
+/// rendered by `APIRouter` like the control API's.
 public struct HTTPListenerAPI: Sendable {
-    /// One request as the listener received it.
-    public struct Request: Sendable {
-        /// Method.
-        public var method: String
-        /// Path.
-        public var path: String
-        /// Decoded query.
-        public var query: [String: String]
-        /// Headers, names lowercased.
-        public var headers: [String: String]
-        /// The exact raw body (signatures cover these bytes).
-        public var body: Data
-        /// The peer, for logs.
-        public var remoteAddress: String
-
-        /// Creates a request.
-        public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: Data = Data(), remoteAddress: String = "-") {
-            self.method = method
-            self.path = path
-            self.query = query
-            self.headers = headers
-            self.body = body
-            self.remoteAddress = remoteAddress
-        }
-    }
-
-    /// The answer.
-    public struct Response: Sendable, Equatable {
-        /// Status.
-        public var status: Int
-        /// Content type.
-        public var contentType: String
-        /// Body.
-        public var body: Data
-
-        static func json(_ text: String, status: Int = 200) -> Response {
-            Response(status: status, contentType: "application/json", body: Data((text + "\n").utf8))
-        }
-    }
-
-    /// Secrets and limits the routes need.
-    public struct Secrets: Sendable {
-        /// Meta app secret (X-Hub-Signature-256).
-        public var instagramAppSecret: String?
-        /// Meta verify token (subscription handshake).
-        public var instagramVerifyToken: String?
-        /// TikTok client secret (TikTok-Signature).
-        public var tiktokClientSecret: String?
-        /// Bearer secret of `/api/cron/sync-all`; nil disables the route (404).
-        public var cronSecret: String?
-
-        /// Creates the set.
-        public init(instagramAppSecret: String?, instagramVerifyToken: String?, tiktokClientSecret: String?, cronSecret: String?) {
-            self.instagramAppSecret = instagramAppSecret
-            self.instagramVerifyToken = instagramVerifyToken
-            self.tiktokClientSecret = tiktokClientSecret
-            self.cronSecret = cronSecret
-        }
-    }
-
     let supervisor: Supervisor
     let secretsBox: SecretsBox
     let metrics: DaemonMetrics
@@ -74,6 +15,12 @@ public struct HTTPListenerAPI: Sendable {
     let logger: Logger
 
     /// Creates the routes.
+    /// - Parameters:
+    ///   - supervisor: Takes the syncs webhooks and cron ask for.
+    ///   - secrets: The secrets in force (replaced on SIGHUP).
+    ///   - metrics: What `/metrics` renders, and where deliveries are counted.
+    ///   - clock: For TikTok signature times and the duplicate window.
+    ///   - logger: For refused requests.
     public init(supervisor: Supervisor, secrets: SecretsBox, metrics: DaemonMetrics, clock: any DaemonClock, logger: Logger) {
         self.supervisor = supervisor
         secretsBox = secrets
@@ -83,75 +30,64 @@ public struct HTTPListenerAPI: Sendable {
         deduplicator = WebhookDeduplicator()
     }
 
-    /// The secrets in force (replaced on SIGHUP).
+    /// The secrets in force.
     var secrets: Secrets { secretsBox.value }
 
-    /// Answers one request; never throws.
-    public func handle(_ request: Request) async -> Response {
-        switch (request.method, request.path) {
-        case ("GET", "/webhooks/instagram"): return verifySubscription(request)
-        case ("POST", "/webhooks/instagram"): return await instagramWebhook(request)
-        case ("POST", "/webhooks/tiktok"): return await tiktokWebhook(request)
-        case ("POST", "/api/cron/sync-all"): return await cron(request)
-        case ("GET", "/healthz"): return await health()
-        case ("GET", "/metrics"): return await renderMetrics()
-        case (_, "/webhooks/instagram"), (_, "/webhooks/tiktok"), (_, "/api/cron/sync-all"), (_, "/healthz"), (_, "/metrics"):
-            return .json(#"{"error":{"code":"method_not_allowed","message":"method not allowed"}}"#, status: 405)
-        default:
-            return .json(#"{"error":{"code":"not_found","message":"no such route"}}"#, status: 404)
-        }
+    /// The routes; a body over `maxBody` bytes (`http.max_body`) is a 413 before any route runs.
+    public func router(maxBody: Int) -> Router<APIRequestContext> {
+        let routes = APIRouter(bodyLimit: BodyLimitMiddleware(maxBytes: maxBody, name: "http.max_body"), logger: logger)
+        routes.group("webhooks")
+            .get("instagram", use: verifySubscription)
+            .post("instagram", use: instagramWebhook)
+            .post("tiktok", use: tiktokWebhook)
+        routes.post("api/cron/sync-all", use: cron)
+        routes.get("healthz", use: health)
+        routes.get("metrics", use: renderMetrics)
+        return routes.router
     }
 
-    /// Meta's subscription handshake: echo `hub.challenge` when the verify token matches.
-    func verifySubscription(_ request: Request) -> Response {
-        guard request.query["hub.mode"] == "subscribe", let expected = secrets.instagramVerifyToken,
-              let given = request.query["hub.verify_token"], ConstantTime.equal(given, expected),
-              let challenge = request.query["hub.challenge"]
+    /// `GET /webhooks/instagram`, Meta's subscription handshake: echo `hub.challenge` as
+    /// text/plain when the verify token matches; 403 `forbidden` otherwise.
+    func verifySubscription(_ request: Request, context: APIRequestContext) throws -> Response {
+        let query = ControlQuery(request)
+        guard query["hub.mode"] == "subscribe", let expected = secrets.instagramVerifyToken,
+            let given = query["hub.verify_token"], ConstantTime.equal(given, expected),
+            let challenge = query["hub.challenge"]
         else {
-            logger.warning("webhook verification refused", metadata: ["http.remote": "\(request.remoteAddress)"])
-            return Response(status: 403, contentType: "text/plain", body: Data("forbidden\n".utf8))
+            logger.warning("webhook verification refused", metadata: ["http.remote": "\(context.remoteAddress)"])
+            throw ControlError.forbidden("hub.mode or hub.verify_token is wrong")
         }
-        return Response(status: 200, contentType: "text/plain", body: Data(challenge.utf8))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: challenge)))
     }
 
-    /// `/api/cron/sync-all`: the old cron endpoint, bearer-protected.
-    func cron(_ request: Request) async -> Response {
-        guard let secret = secrets.cronSecret else {
-            return .json(#"{"error":{"code":"not_found","message":"no cron secret is configured"}}"#, status: 404)
-        }
-        let header = request.headers["authorization"] ?? ""
+    /// `POST /api/cron/sync-all`: the old cron endpoint, bearer-protected; 404 without a cron
+    /// secret. Syncs every active account with trigger `cron` and answers the summary.
+    func cron(_ request: Request, context: APIRequestContext) async throws -> JSONResponse<SyncAllSummary> {
+        guard let secret = secrets.cronSecret else { throw ControlError.disabled("no cron secret is configured") }
+        let header = request.headers[.authorization] ?? ""
         let prefix = "Bearer "
         guard header.hasPrefix(prefix), ConstantTime.equal(String(header.dropFirst(prefix.count)), secret) else {
-            logger.warning("cron trigger refused", metadata: ["http.remote": "\(request.remoteAddress)"])
-            return .json(#"{"error":{"code":"unauthorized","message":"bad or missing bearer token"}}"#, status: 401)
+            logger.warning("cron trigger refused", metadata: ["http.remote": "\(context.remoteAddress)"])
+            throw ControlError.unauthorized("bad or missing bearer token")
         }
-        let summary = await supervisor.syncAll(.cron)
-        guard let data = try? ControlJSON.encoder.encode(summary) else { return .json("{}", status: 500) }
-        return Response(status: 200, contentType: "application/json", body: data + Data("\n".utf8))
+        return JSONResponse(await supervisor.syncAll(.cron))
     }
 
-    /// 200 while the supervisor answers within a second, else 503.
-    func health() async -> Response {
-        let alive = await supervisor.answers(within: .seconds(1))
-        return alive ? .json(#"{"status":"ok"}"#) : .json(#"{"status":"unavailable"}"#, status: 503)
+    /// `GET /healthz`: 200 `{"status":"ok"}` while the supervisor answers within a second, else
+    /// 503 `{"status":"unavailable"}`.
+    func health(_ request: Request, context: APIRequestContext) async -> JSONResponse<ListenerStatus> {
+        await supervisor.answers(within: .seconds(1))
+            ? JSONResponse(.ok) : JSONResponse(.unavailable, status: .serviceUnavailable)
     }
 
-    func renderMetrics() async -> Response {
+    /// `GET /metrics`: Prometheus text, with the accounts-by-state gauge set at scrape time.
+    func renderMetrics(_ request: Request, context: APIRequestContext) async -> Response {
         if let views = try? await supervisor.accountViews() {
             metrics.accounts(byState: Dictionary(grouping: views, by: \.state).mapValues(\.count))
         }
-        return Response(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Data(metrics.render().utf8))
-    }
-}
-
-/// Constant-time comparison of secrets (their lengths may leak, their contents do not).
-enum ConstantTime {
-    /// Compares two strings' SHA-256 digests byte by byte without an early exit.
-    static func equal(_ a: String, _ b: String) -> Bool {
-        let x = Array(SHA256.hash(data: Data(a.utf8)))
-        let y = Array(SHA256.hash(data: Data(b.utf8)))
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
     }
 }

@@ -1,0 +1,73 @@
+import Foundation
+import PostSyncTestSupport
+import ServiceLifecycle
+import Testing
+
+@testable import PostSync
+
+/// What only the control socket itself shows, on an in-process `ControlServer`: the file mode,
+/// `curl --unix-socket`, a body over 1 MiB on a real connection, the file's removal at shutdown.
+/// The routes' answers are `ControlRouterTests`' business; the daemon binary's are
+/// `ControlSocketTests`'.
+@Suite struct ControlServerSocketTests {
+    /// `curl --unix-socket` one request, with the body read from a file (a 1 MiB argument would
+    /// exceed what one command-line argument may hold).
+    static func curl(_ socket: String, _ method: String, _ path: String, bodyFile: String? = nil) async throws -> (
+        status: Int, body: String
+    ) {
+        var arguments = [
+            "curl", "-s", "-S", "--unix-socket", socket, "-X", method, "-w", "\n%{http_code}", "http://localhost" + path,
+        ]
+        if let bodyFile { arguments += ["-H", "Content-Type: application/json", "--data-binary", "@" + bodyFile] }
+        let output = try await ProcessRunner.run("/usr/bin/env", arguments)
+        var lines = output.stdout.components(separatedBy: "\n")
+        let status = Int(lines.removeLast()) ?? -1
+        return (status, lines.joined(separator: "\n"))
+    }
+
+    /// Should create the socket with the configured mode, answer curl over it, answer a body over
+    /// 1 MiB with 413 `too_large` and then still serve, and remove the socket file at shutdown.
+    @Test func socketModeCurlAndTooLarge() async throws {
+        let clock = ManualClock()
+        let harness = try SupervisorHarness(clients: [.instagram: FakePlatformClient()], clock: clock)
+        let socket = harness.directory + "/control.sock"
+        try await harness.run { h in
+            let api = ControlAPI(
+                supervisor: h.supervisor, store: h.store, syncLog: h.syncLog, clock: clock, startedAt: clock.now,
+                logger: testLogger())
+            let ready = Promise<Void>()
+            let server = ControlServer(api: api, path: socket, mode: 0o600, logger: testLogger(), onReady: { ready.fulfill(()) })
+            let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: testLogger()))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let outcome: Result<Void, any Error>
+                do {
+                    await ready.value
+                    let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
+                    #expect(mode == 0o600, "control.mode")
+
+                    let status = try await Self.curl(socket, "GET", "/v1/status")
+                    #expect(status.status == 200 && status.body.contains("\"version\""), "\(status)")
+
+                    let big = h.directory + "/big.json"
+                    try Data(repeating: 0x20, count: (1 << 20) + 1).write(to: URL(fileURLWithPath: big))
+                    let refused = try await Self.curl(socket, "POST", "/v1/accounts", bodyFile: big)
+                    #expect(refused.status == 413, "\(refused)")
+                    #expect(refused.body.contains(#""code":"too_large""#), "\(refused.body)")
+
+                    let unknown = try await Self.curl(socket, "GET", "/v2/nothing")
+                    #expect(unknown.status == 404 && unknown.body.contains(#""code":"not_found""#))
+                    let accounts = try await Self.curl(socket, "GET", "/v1/accounts")
+                    #expect(accounts.status == 200 && accounts.body == "[]\n", "still serving after a 413")
+                    outcome = .success(())
+                } catch {
+                    outcome = .failure(error)
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                try outcome.get()
+            }
+            #expect(!FileManager.default.fileExists(atPath: socket), "socket removed at shutdown")
+        }
+    }
+}
