@@ -72,6 +72,10 @@ public actor AccountActor {
             var entry: SyncLogEntry?
             if !stop, case .sync(let trigger) = handle(.wake(now: environment.clock.now, triggers: triggers)) {
                 entry = try await runSync(trigger: trigger)
+                // No entry: the daemon-wide run slots are closed, so the daemon is stopping. Leave
+                // now rather than wake again for a run that cannot start (a busy loop until the
+                // supervisor's `.stop` arrives).
+                if entry == nil { stop = true }
             }
             for waiter in waiters { waiter.fulfill(entry) }
             if stop { return }
