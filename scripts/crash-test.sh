@@ -101,43 +101,15 @@ for value in "$kills" "$accounts" "$posts" "$seed" "$settle" "$allowance"; do
     [[ "$value" =~ ^[0-9]+$ ]] || { echo "crash-test: not a non-negative integer: $value" >&2; exit 2; }
 done
 
+name=crash-test
 root="$(cd "$(dirname "$0")/.." && pwd)"
-[ -n "$bin" ] || bin="$root/.build/release/postsync"
-if [ ! -x "$bin" ]; then
-    echo "crash-test: $bin not found; build it with: swift build -c release --product postsync" >&2
-    exit 2
-fi
-for tool in curl python3; do
-    command -v "$tool" >/dev/null || { echo "crash-test: $tool is required" >&2; exit 2; }
-done
-
-work="$(mktemp -d /tmp/postsync-crash.XXXXXX)"
-state="$work/state"
-sock="$state/control.sock"
+source "$root/scripts/lib/harness.sh"
+require_prerequisites
 sim_pid=""
 marker_pid=""
 daemon_pid=""
-failed=1
-
-source "$root/scripts/lib/process.sh"
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_pid "$daemon_pid"
-    stop_pid "$marker_pid"
-    stop_pid "$sim_pid"
-    if [ "$keep" = 1 ] || [ "$failed" != 0 ]; then
-        echo "crash-test: work directory kept: $work" >&2
-    else
-        rm -rf "$work"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '[crash-test %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+cleanup_pids="daemon_pid marker_pid sim_pid"
+make_work_dir
 
 # ---------------------------------------------------------------------------------------------
 # Python helpers.
@@ -252,15 +224,8 @@ PY
 # ---------------------------------------------------------------------------------------------
 # Simulator, marker, accounts, configuration.
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-sim="http://127.0.0.1:$port"
 RANDOM=$seed
-
-"$bin" simulate --listen "127.0.0.1:$port" --accounts "$accounts" --posts "$posts" --seed "$seed" \
-    >"$work/simulate.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 1 300); do grep -q listening "$work/simulate.log" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$work/simulate.log" || { log "the simulator did not start:"; cat "$work/simulate.log" >&2; exit 1; }
+start_simulator 300 --accounts "$accounts" --posts "$posts" --seed "$seed"
 python3 "$work/marker.py" 127.0.0.1 "$port" &
 marker_pid=$!
 
@@ -278,17 +243,7 @@ set_latency() {
 }
 set_latency
 
-cat >"$work/postsync.yaml" <<YAML
-instagram:
-  graph_url: $sim
-  facebook_graph_url: $sim
-tiktok:
-  api_url: $sim
-  client_key: sim-client-key
-  client_secret: sim-client-secret
-  refresh_before: 3h
-http:
-  listen: "off"
+write_config "  refresh_before: 3h" <<YAML
 sync:
   interval: 2s
   jitter: 0.5
@@ -296,8 +251,7 @@ sync:
 synclog: {max_bytes: 32KiB, keep: 100000}
 YAML
 
-"$bin" dev-import --simulator "$sim" --state-dir "$state" >"$work/dev-import.log" 2>&1 \
-    || { log "dev-import failed:"; cat "$work/dev-import.log" >&2; exit 1; }
+import_accounts
 mapfile -t account_ids < <(curl -sS --fail "$sim/_sim/accounts" | python3 -c '
 import json, sys
 for a in json.load(sys.stdin): print(a["platform"] + ":" + a["externalId"])')
@@ -384,19 +338,7 @@ done
 [ -n "$settled_ms" ] || log "not every account succeeded within ${settle}s ($pending pending); see $work/accounts.json"
 
 term_rc="n/a"
-if [ -n "$daemon_pid" ]; then
-    kill -TERM "$daemon_pid"
-    term_rc=0
-    for _ in $(seq 1 700); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$daemon_pid" 2>/dev/null; then
-        log "the daemon did not exit within 70 s of SIGTERM; killing it"
-        kill -KILL "$daemon_pid"; term_rc="timeout"
-        { wait "$daemon_pid"; } 2>/dev/null || true
-    else
-        { wait "$daemon_pid"; } 2>/dev/null || term_rc=$?
-    fi
-    daemon_pid=""
-fi
+if [ -n "$daemon_pid" ]; then stop_daemon; fi
 stop_pid "$marker_pid"; marker_pid=""
 curl -sS --fail "$sim/_sim/requests" >"$work/requests.json"
 curl -sS --fail "$sim/_sim/accounts" >"$work/sim-accounts.json"
@@ -405,11 +347,10 @@ touch "$work/lost-rotations.jsonl"
 # ---------------------------------------------------------------------------------------------
 # The checks.
 
-set +e
-python3 - "$work" "$sim" "$kills" "$unexpected_exits" "$published" "$term_rc" "$final_start_ms" "${settled_ms:-}" \
+run_checks "$work" "$sim" "$kills" "$unexpected_exits" "$published" "$term_rc" "$final_start_ms" "${settled_ms:-}" \
     "$settle" "$accounts" "$allowance" <<'PY'
-import glob, json, os, re, sqlite3, sys, urllib.parse, urllib.request
-from datetime import datetime
+import json, os, re, sqlite3, sys, urllib.parse, urllib.request
+from checks import over_limit, synclog_files, ts
 
 work, sim, kills, unexpected, published, term_rc, final_start, settled, settle, n_accounts, allowance = sys.argv[1:12]
 state = os.path.join(work, "state")
@@ -420,9 +361,6 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 def get(path):
     with urllib.request.urlopen(sim + path, timeout=30) as r:
         return json.load(r)
-
-def ts(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 sim_accounts = json.load(open(os.path.join(work, "sim-accounts.json")))
 db = sqlite3.connect("file:" + os.path.join(state, "postsync.sqlite") + "?mode=ro", uri=True)
@@ -442,11 +380,8 @@ dup_pk = db.execute("SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY platform
 dup_owner = db.execute(
     "SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY post_id HAVING count(DISTINCT account_id) > 1)").fetchone()[0]
 
-# SyncLog: every file, oldest first (synclog.jsonl.N ... .1, then synclog.jsonl).
-def order(path):
-    m = re.search(r"\.jsonl\.(\d+)$", path)
-    return -int(m.group(1)) if m else 1
-files = sorted(glob.glob(os.path.join(state, "synclog.jsonl*")), key=order)
+# SyncLog: every file, oldest first.
+files = synclog_files(state)
 unreadable, regressions, dup_seq, gaps, gap_total, dup_ids = 0, 0, 0, 0, 0, 0
 ids, seen, prev, entries, notes = set(), set(), None, [], []
 for path in files:
@@ -507,17 +442,7 @@ daemon_lost = count("USED", "HELD", "UNEXPLAINED")
 # log (same whole-second clock, same order). No rate-limit fault is injected, so every TikTok 429
 # must be one of these.
 requests = json.load(open(os.path.join(work, "requests.json")))
-limit, windows, over = 600, {}, 0
-for r in requests:
-    if r["endpoint"] not in ("tiktok.video.list", "tiktok.video.query", "tiktok.user.info"):
-        continue
-    t = ts(r["at"])
-    w = [x for x in windows.get(r["endpoint"], []) if x > t - 60]
-    if len(w) >= limit:
-        over += 1
-    else:
-        w.append(t)
-    windows[r["endpoint"]] = w
+over = over_limit(requests)
 tiktok_429 = sum(1 for r in requests if r["status"] == 429 and r["endpoint"].startswith("tiktok."))
 rotations = sum(1 for r in requests if r["endpoint"] == "tiktok.oauth.token" and r["status"] == 200)
 
@@ -574,7 +499,3 @@ for acc, error in reauth:
 print("crash-test: " + ("PASS" if failures == 0 else f"FAIL ({failures} check(s))"))
 sys.exit(1 if failures else 0)
 PY
-check_rc=$?
-set -e
-if [ "$check_rc" -eq 0 ]; then failed=0; fi
-exit "$check_rc"

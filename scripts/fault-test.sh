@@ -103,65 +103,20 @@ fi
 [ "$interval" -gt 0 ] || { echo "fault-test: --interval must be positive" >&2; exit 2; }
 backoff_max=10
 
+name=fault-test
 root="$(cd "$(dirname "$0")/.." && pwd)"
-[ -n "$bin" ] || bin="$root/.build/release/postsync"
-if [ ! -x "$bin" ]; then
-    echo "fault-test: $bin not found; build it with: swift build -c release --product postsync" >&2
-    exit 2
-fi
-for tool in curl python3; do
-    command -v "$tool" >/dev/null || { echo "fault-test: $tool is required" >&2; exit 2; }
-done
-
-work="$(mktemp -d /tmp/postsync-fault.XXXXXX)"
-state="$work/state"
-sock="$state/control.sock"
+source "$root/scripts/lib/harness.sh"
+require_prerequisites
 sim_pid=""
 daemon_pid=""
 controller_pid=""
-failed=1
+cleanup_pids="controller_pid daemon_pid sim_pid"
+make_work_dir
 
-source "$root/scripts/lib/process.sh"
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_pid "$controller_pid"
-    stop_pid "$daemon_pid"
-    stop_pid "$sim_pid"
-    if [ "$keep" = 1 ] || [ "$failed" != 0 ]; then
-        echo "fault-test: work directory kept: $work" >&2
-    else
-        rm -rf "$work"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '[fault-test %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-sim="http://127.0.0.1:$port"
 RANDOM=$seed
+start_simulator 600 --accounts "$accounts" --posts "$posts" --seed "$seed" --tiktok-requests-per-minute 600
 
-"$bin" simulate --listen "127.0.0.1:$port" --accounts "$accounts" --posts "$posts" --seed "$seed" \
-    --tiktok-requests-per-minute 600 >"$work/simulate.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 1 600); do grep -q listening "$work/simulate.log" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$work/simulate.log" || { log "the simulator did not start:"; cat "$work/simulate.log" >&2; exit 1; }
-
-cat >"$work/postsync.yaml" <<YAML
-instagram:
-  graph_url: $sim
-  facebook_graph_url: $sim
-tiktok:
-  api_url: $sim
-  client_key: sim-client-key
-  client_secret: sim-client-secret
-  requests_per_minute: 600
-http:
-  listen: "off"
+write_config "  requests_per_minute: 600" <<YAML
 sync:
   interval: ${interval}s
   jitter: 0.5
@@ -170,8 +125,7 @@ sync:
   backoff: {min: 1s, max: ${backoff_max}s}
 YAML
 
-"$bin" dev-import --simulator "$sim" --state-dir "$state" >"$work/dev-import.log" 2>&1 \
-    || { log "dev-import failed:"; cat "$work/dev-import.log" >&2; exit 1; }
+import_accounts
 
 # Summarises GET /v1/accounts (file) as: <accounts> <not yet successful since T> <needs_reauth> <max consecutiveFailures>
 cat >"$work/summary.py" <<'PY'
@@ -359,27 +313,15 @@ done
 cp "$work/status.json" "$work/status-final.json" 2>/dev/null || true
 
 term_rc="n/a"
-if [ "$exits" = 0 ]; then
-    kill -TERM "$daemon_pid"
-    term_rc=0
-    for _ in $(seq 1 700); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$daemon_pid" 2>/dev/null; then
-        log "the daemon did not exit within 70 s of SIGTERM; killing it"
-        { kill -KILL "$daemon_pid"; wait "$daemon_pid"; } 2>/dev/null || true
-        term_rc="timeout"
-    else
-        { wait "$daemon_pid"; } 2>/dev/null || term_rc=$?
-    fi
-fi
+if [ "$exits" = 0 ]; then stop_daemon; fi
 daemon_pid=""
 curl -sS --fail "$sim/_sim/requests" >"$work/requests.json"
 
-set +e
-python3 - "$work" "$accounts" "$duration" "$interval" "$daemon_start_ms" "${warm_ms:-}" "$fault_start_ms" "$clear_ms" \
+run_checks "$work" "$accounts" "$duration" "$interval" "$daemon_start_ms" "${warm_ms:-}" "$fault_start_ms" "$clear_ms" \
     "${recovered_ms:-}" "$bound_ms" "$regain_ms" "$exits" "$restarts" "$socket_misses" "$max_failures" "$term_rc" \
     <<'PY'
-import glob, json, os, re, sqlite3, sys
-from datetime import datetime
+import json, os, sqlite3, sys
+from checks import over_limit, synclog_files, ts
 
 (work, accounts, duration, interval, daemon_start, warm, fault_start, clear, recovered, bound, regain, exits, restarts,
  socket_misses, max_failures_polled, term_rc) = sys.argv[1:17]
@@ -387,15 +329,8 @@ faults = json.load(open(os.path.join(work, "faults.json")))
 slow = faults.get("slowShare", {})
 state = os.path.join(work, "state")
 
-def ts(text):
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-def order(path):
-    m = re.search(r"\.jsonl\.(\d+)$", path)
-    return -int(m.group(1)) if m else 1
-
 entries, unreadable = [], 0
-for path in sorted(glob.glob(os.path.join(state, "synclog.jsonl*")), key=order):
+for path in synclog_files(state):
     for line in open(path, "rb"):
         try:
             entries.append(json.loads(line))
@@ -436,17 +371,7 @@ for e in entries:
 
 # TikTok requests beyond 600/min/endpoint: replay the simulator's sliding window over its log.
 requests = json.load(open(os.path.join(work, "requests.json")))
-limit, windows, over = 600, {}, 0
-for r in requests:
-    if r["endpoint"] not in ("tiktok.video.list", "tiktok.video.query", "tiktok.user.info"):
-        continue
-    t = ts(r["at"])
-    w = [x for x in windows.get(r["endpoint"], []) if x > t - 60]
-    if len(w) >= limit:
-        over += 1
-    else:
-        w.append(t)
-    windows[r["endpoint"]] = w
+over = over_limit(requests)
 truncated = len(requests) >= 100_000
 statuses = {}
 for r in requests:
@@ -515,7 +440,3 @@ for message in others[:10]:
 print("fault-test: " + ("PASS" if failures == 0 else f"FAIL ({failures} check(s))"))
 sys.exit(1 if failures else 0)
 PY
-check_rc=$?
-set -e
-if [ "$check_rc" -eq 0 ]; then failed=0; fi
-exit "$check_rc"
