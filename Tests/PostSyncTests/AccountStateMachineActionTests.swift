@@ -6,10 +6,11 @@ import Testing
 /// The decisions that used to live in `AccountActor`, as events and actions: pure, no I/O, time
 /// passed in.
 @Suite struct AccountStateMachineActionTests {
-    let start = Date(timeIntervalSince1970: 1_795_000_000)
-    let settings = AccountStateMachine.Settings(
-        interval: .seconds(900), jitter: 0, backoff: Backoff(min: .seconds(30), max: .seconds(1800)))
+    let start = AccountStateMachineTests().start
+    /// The fixture's settings without jitter, so that instants are exact.
+    let settings = AccountStateMachineTests().settings.withoutJitter
 
+    /// A TikTok account (it has a refresh token) due 10 minutes after `start`.
     func machine(_ change: (inout AccountRecord) -> Void = { _ in }) -> AccountStateMachine {
         var record = AccountRecord(
             id: AccountID(platform: .tiktok, externalID: "1"), accessToken: "t", refreshToken: "r", createdAt: start)
@@ -180,5 +181,14 @@ import Testing
         longer.interval = .seconds(3600)
         _ = m.handle(.settingsChanged(longer, now: start), random: &random)
         #expect(m.nextSyncAt == start.addingTimeInterval(60))
+    }
+}
+
+extension AccountStateMachine.Settings {
+    /// The same settings with `jitter` 0.
+    var withoutJitter: Self {
+        var copy = self
+        copy.jitter = 0
+        return copy
     }
 }

@@ -12,6 +12,18 @@ import Testing
         SimulatorConfiguration(seed: seed, instagramAccounts: 2, tiktokAccounts: 2, postsPerAccount: posts)
     }
 
+    /// Runs `body` with a simulator, a daemon configuration pointed at it that selects `backend`,
+    /// and a state directory that is removed afterwards.
+    static func withEngine<T: Sendable>(
+        _ backend: StoreBackend, posts: Int, _ body: @Sendable (SimulatorWorld, Configuration, String) async throws -> T
+    ) async throws -> T {
+        let simConfig = simulator(posts: posts)
+        return try await SimulatorHarness.with(simConfig) { world, url in
+            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
+            return try await withTemporaryDirectory { directory in try await body(world, config, directory) }
+        }
+    }
+
     /// Builds a daemon on a fresh (removed afterwards) or given state directory, runs `body`, closes it.
     static func withDaemon<T: Sendable>(
         _ configuration: Configuration, directory: String? = nil, _ body: @Sendable (Daemon) async throws -> T
@@ -34,10 +46,8 @@ import Testing
     /// Should backfill every post across pages on the first sync, stop at the lookback window
     /// after that, store nothing twice, and write a metrics row only when a metric changes.
     @Test(arguments: StoreBackend.all) func paginationIdempotenceAndMetricHistory(backend: StoreBackend) async throws {
-        let simConfig = Self.simulator()
-        try await SimulatorHarness.with(simConfig) { world, url in
-            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
-            try await Self.withDaemon(config) { daemon in
+        try await Self.withEngine(backend, posts: 130) { world, config, directory in
+            try await Self.withDaemon(config, directory: directory) { daemon in
                 let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 #expect(ids.count == 4)
                 let first = try await daemon.supervisor.syncOnce()
@@ -85,11 +95,7 @@ import Testing
     /// Should commit a rotated TikTok refresh token before using it, and refresh again with it
     /// after a restart (the simulator rejects a stale one, as TikTok does).
     @Test(arguments: StoreBackend.all) func tiktokRotationSurvivesRestart(backend: StoreBackend) async throws {
-        let simConfig = Self.simulator(posts: 5)
-        try await SimulatorHarness.with(simConfig) { world, url in
-            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
-            let directory = try temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await Self.withEngine(backend, posts: 5) { world, config, directory in
             let tiktok = await world.accounts().first { $0.platform == "tiktok" }!
             let id = AccountID(platform: .tiktok, externalID: tiktok.externalId)
             let original = tiktok.refreshToken
@@ -124,10 +130,8 @@ import Testing
 
     /// Should put a revoked account in needs_reauth while the others sync, and make no more calls for it.
     @Test(arguments: StoreBackend.all) func deadAuthIsolated(backend: StoreBackend) async throws {
-        let simConfig = Self.simulator(posts: 5)
-        try await SimulatorHarness.with(simConfig) { world, url in
-            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
-            try await Self.withDaemon(config) { daemon in
+        try await Self.withEngine(backend, posts: 5) { world, config, directory in
+            try await Self.withDaemon(config, directory: directory) { daemon in
                 let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 let victim = ids.first { $0.platform == .instagram }!
                 await world.revokeToken(platform: "instagram", externalId: victim.externalID)
@@ -147,10 +151,8 @@ import Testing
 
     /// Should run the live supervisor against the simulator and pick up a new post on a manual trigger.
     @Test(arguments: StoreBackend.all) func liveSupervisorPicksUpNewPost(backend: StoreBackend) async throws {
-        let simConfig = Self.simulator(posts: 3)
-        try await SimulatorHarness.with(simConfig) { world, url in
-            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
-            try await Self.withDaemon(config) { daemon in
+        try await Self.withEngine(backend, posts: 3) { world, config, directory in
+            try await Self.withDaemon(config, directory: directory) { daemon in
                 let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await daemon.supervisor.run() }
@@ -171,11 +173,7 @@ import Testing
 
     /// Should repair a torn last SyncLog line at start-up and continue the seq after it.
     @Test(arguments: StoreBackend.all) func tornSyncLogLineRepaired(backend: StoreBackend) async throws {
-        let simConfig = Self.simulator(posts: 2)
-        try await SimulatorHarness.with(simConfig) { world, url in
-            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
-            let directory = try temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await Self.withEngine(backend, posts: 2) { world, config, directory in
             try await Self.withDaemon(config, directory: directory) { daemon in
                 try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 _ = try await daemon.supervisor.syncOnce()
