@@ -350,7 +350,7 @@ touch "$work/lost-rotations.jsonl"
 run_checks "$work" "$sim" "$kills" "$unexpected_exits" "$published" "$term_rc" "$final_start_ms" "${settled_ms:-}" \
     "$settle" "$accounts" "$allowance" <<'PY'
 import json, os, re, sqlite3, sys, urllib.parse, urllib.request
-from checks import over_limit, synclog_files, ts
+from checks import over_limit, print_table, synclog_files, ts
 
 work, sim, kills, unexpected, published, term_rc, final_start, settled, settle, n_accounts, allowance = sys.argv[1:12]
 state = os.path.join(work, "state")
@@ -474,15 +474,7 @@ table = [
     ("accounts in needs_reauth at the end", len(reauth), "0", not reauth),
     ("TikTok requests over 600/min (all TikTok 429s)", f"{over} ({tiktok_429})", "0 (0)", over == 0 and tiktok_429 == 0),
 ]
-print()
-print(f"{'figure':<48} {'value':>20} {'expected':>12}  result")
-print("-" * 92)
-failures = 0
-for name, value, expected, ok in table:
-    result = "" if ok is None else ("ok" if ok else "FAIL")
-    failures += ok is False
-    print(f"{name:<48} {str(value):>20} {expected:>12}  {result}")
-print("-" * 92)
+failures = print_table(table, 48, 20, 12, rule=92)
 for key, post in lost[:10]:
     print(f"lost post: {key} {post}")
 for key, post in phantom[:10]:

@@ -321,7 +321,7 @@ run_checks "$work" "$accounts" "$duration" "$interval" "$daemon_start_ms" "${war
     "${recovered_ms:-}" "$bound_ms" "$regain_ms" "$exits" "$restarts" "$socket_misses" "$max_failures" "$term_rc" \
     <<'PY'
 import json, os, sqlite3, sys
-from checks import over_limit, synclog_files, ts
+from checks import over_limit, print_table, synclog_files, ts
 
 (work, accounts, duration, interval, daemon_start, warm, fault_start, clear, recovered, bound, regain, exits, restarts,
  socket_misses, max_failures_polled, term_rc) = sys.argv[1:17]
@@ -417,15 +417,7 @@ table = [
     ("seconds the control socket did not answer", socket_misses, "0", socket_misses == "0"),
     ("SIGTERM exit code", term_rc, "0", term_rc == "0"),
 ]
-print()
-print(f"{'figure':<52} {'value':>26} {'expected':>10}  result")
-print("-" * 98)
-failures = 0
-for name, value, expected, ok in table:
-    result = "" if ok is None else ("ok" if ok else "FAIL")
-    failures += ok is False
-    print(f"{name:<52} {str(value):>26} {expected:>10}  {result}")
-print("-" * 98)
+failures = print_table(table, 52, 26, 10, rule=98)
 print(f"bound = 2 x {interval} s + 10 s backoff max + {int(regain) / 1000:.1f} s left of the platforms' 60 s "
       "rate-limit wait after the last storm")
 if truncated:

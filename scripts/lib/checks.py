@@ -36,3 +36,18 @@ def over_limit(requests, limit=600):
             w.append(t)
         windows[r["endpoint"]] = w
     return over
+
+
+def print_table(table, name_width, value_width, expected_width, rule):
+    """Prints the figures (name, value, expected, ok: None for information) between rules of
+    `rule` dashes, after a blank line; returns how many checks failed."""
+    print()
+    print(f"{'figure':<{name_width}} {'value':>{value_width}} {'expected':>{expected_width}}  result")
+    print("-" * rule)
+    failures = 0
+    for name, value, expected, ok in table:
+        result = "" if ok is None else ("ok" if ok else "FAIL")
+        failures += ok is False
+        print(f"{name:<{name_width}} {str(value):>{value_width}} {expected:>{expected_width}}  {result}")
+    print("-" * rule)
+    return failures
