@@ -103,14 +103,7 @@ public struct SyncLogFollower: Sendable {
         }
         var records: [Record] = []
         for file in SyncLogReader(directory: directory).files() where file != currentPath {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
-            } catch {
-                // The oldest file may have been deleted by a rotation since it was listed.
-                if !FileManager.default.fileExists(atPath: file) { continue }
-                throw error
-            }
+            guard let data = try SyncLogReader.contents(of: file) else { continue }
             _ = parse(data, into: &records)
         }
         let consumed = parse(currentData, into: &records)

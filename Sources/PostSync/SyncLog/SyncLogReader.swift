@@ -46,6 +46,18 @@ public struct SyncLogReader: Sendable {
         return result
     }
 
+    /// A SyncLog file's bytes, or nil when it no longer exists: rotation may have renamed the
+    /// oldest file away since it was listed.
+    /// - Throws: an error when an existing file cannot be read.
+    static func contents(of file: String) throws -> Data? {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            if !FileManager.default.fileExists(atPath: file) { return nil }
+            throw error
+        }
+    }
+
     /// Every record of every file, oldest first. A torn last line (no trailing `\n`) is a record
     /// still being written and is left out silently; any other line that does not decode is left
     /// out and counted in `skippedLines`.
@@ -55,14 +67,7 @@ public struct SyncLogReader: Sendable {
         var entries: [SyncLogEntry] = []
         var skipped = 0
         for file in files() {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
-            } catch {
-                // Rotation may have renamed the oldest file away since it was listed.
-                if !FileManager.default.fileExists(atPath: file) { continue }
-                throw error
-            }
+            guard let data = try Self.contents(of: file) else { continue }
             let parsed = Self.parseLines(data, decoder: decoder)
             entries += parsed.entries
             skipped += parsed.skipped
