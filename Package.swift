@@ -1,8 +1,13 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-/// Warnings are errors in our own targets only; dependencies are left alone.
-let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+/// Warnings are errors in our own targets only; dependencies are left alone. `any` is spelled
+/// out for every existential, and a file imports every module whose members it uses.
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
 
 let package = Package(
     name: "postsync",

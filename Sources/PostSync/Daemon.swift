@@ -1,8 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// Builds the daemon from a configuration: the store, the SyncLog, the platform clients and the
 /// supervisor, and runs them as one service group. `postsync serve` and the tests build it the

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// Delivers webhooks the way Meta and TikTok do: the documented JSON shapes, POSTed with the
 /// platform's signature header, to `<webhookURL>/webhooks/instagram` and `<webhookURL>/webhooks/tiktok`.

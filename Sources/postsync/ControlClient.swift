@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import PostSync
 
 /// A client of the daemon's control API (CONTRACT section 4): HTTP/1.1 and JSON over its Unix

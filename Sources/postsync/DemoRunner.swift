@@ -4,6 +4,7 @@ import Logging
 import PostSync
 import PostSyncSimulator
 import ServiceLifecycle
+import UnixSignals
 
 /// Wires the demo: simulator, daemon, publisher and the live printer, as one service group.
 struct DemoRunner {

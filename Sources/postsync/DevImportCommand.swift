@@ -1,6 +1,8 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import PostSync
 import PostSyncSimulator
 

@@ -5,6 +5,8 @@ import Testing
 @testable import PostSync
 
 #if canImport(Glibc)
+// `stat`'s members are attributed to Dispatch's C module on Linux (MemberImportVisibility).
+import CDispatch
 import Glibc
 #endif
 

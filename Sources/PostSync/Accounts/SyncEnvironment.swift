@@ -27,7 +27,7 @@ public struct SyncEnvironment: Sendable {
     }
 
     /// The store.
-    public var store: Store
+    public var store: any Store
     /// One client per platform.
     public var clients: [Platform: any PlatformClient]
     /// The time source.
@@ -43,7 +43,7 @@ public struct SyncEnvironment: Sendable {
 
     /// Creates an environment.
     public init(
-        store: Store, clients: [Platform: any PlatformClient], clock: any DaemonClock, limiter: AsyncSemaphore,
+        store: any Store, clients: [Platform: any PlatformClient], clock: any DaemonClock, limiter: AsyncSemaphore,
         recorder: any SyncRecorder, logger: Logger, observeLateness: (@Sendable (TimeInterval) -> Void)? = nil
     ) {
         self.observeLateness = observeLateness

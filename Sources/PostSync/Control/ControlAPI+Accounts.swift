@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 
 extension ControlAPI {
     /// Fields of `POST /v1/accounts` (and, minus platform and id, of `PUT …/token`).

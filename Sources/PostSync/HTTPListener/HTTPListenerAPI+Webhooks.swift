@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 extension HTTPListenerAPI {
     /// `POST /webhooks/instagram`: the signature is checked over the exact raw body before anything

@@ -1,4 +1,7 @@
 #if canImport(Glibc)
+// Under MemberImportVisibility the members of C structs such as `stat` are attributed to the
+// first clang module that declares them, which on Linux is Dispatch's C module.
+import CDispatch
 import Glibc
 #elseif canImport(Musl)
 import Musl

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOHTTP1
 
 /// The Instagram Graph API client for both logins (reference/instagram.md §0–§4).
 public struct InstagramClient: PlatformClient {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOHTTP1
 
 /// The TikTok v2 client (Display API and OAuth; reference/tiktok.md).
 public struct TikTokClient: PlatformClient {
