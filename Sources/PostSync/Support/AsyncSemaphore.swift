@@ -57,6 +57,9 @@ public final class AsyncSemaphore: Sendable {
         }
     }
 
+    /// How many tasks wait for a permit (tests wait for a waiter to queue up before releasing).
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
     /// Returns a permit, handing it straight to the oldest waiter if there is one.
     public func release() {
         let waiter: Waiter? = state.withLock { state in

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A single-consumer inbox: many producers `post` without waiting, one consumer takes
@@ -41,6 +42,13 @@ public final class Mailbox<Event: Sendable>: Sendable {
     /// Whether events are pending.
     public var isEmpty: Bool { state.withLock { $0.events.isEmpty } }
 
+    /// Whether the consumer waits in `waitForEvent` (tests wait for it before posting).
+    public var isConsumerWaiting: Bool {
+        state.withLock { state in
+            if case .waiting = state.waiter { true } else { false }
+        }
+    }
+
     /// Waits until an event is pending or the task is cancelled. Returns at once if one is.
     public func waitForEvent() async {
         await withTaskCancellationHandler {
@@ -77,5 +85,3 @@ public final class Mailbox<Event: Sendable>: Sendable {
         return drain()
     }
 }
-
-import Foundation

@@ -24,6 +24,9 @@ public final class Promise<Value: Sendable>: Sendable {
         for waiter in waiters { waiter.resume(returning: value) }
     }
 
+    /// How many tasks wait for the value (tests wait for waiters before fulfilling).
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
     /// Waits for the value.
     public var value: Value {
         get async {

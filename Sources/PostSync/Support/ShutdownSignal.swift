@@ -29,6 +29,9 @@ public final class ShutdownSignal: Sendable {
     /// Whether it has fired.
     public var isFired: Bool { state.withLock { $0.fired } }
 
+    /// How many tasks wait for the signal (tests wait for waiters before firing).
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
     /// Waits until the signal fires or the task is cancelled.
     public func wait() async {
         let id = state.withLock { state -> UInt64 in
