@@ -91,13 +91,16 @@ public final class Daemon: Sendable {
     ) -> [any Service] {
         let api = ControlAPI(
             supervisor: supervisor, store: store, syncLog: syncLog, clock: clock, startedAt: clock.now, logger: logger)
-        let control = ControlServer(api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onControlReady)
+        let control = ControlServer(
+            api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onControlReady)
         var services: [any Service] = [supervisor, HeartbeatService(supervisor: supervisor, clock: clock), control]
         if case .address(let host, let port) = configuration.http.listen {
             let listener = HTTPListenerAPI(
                 supervisor: supervisor, secrets: listenerSecrets, metrics: metrics, clock: clock, logger: logger)
-            services.append(HTTPListenerServer(
-                api: listener, host: host, port: port, maxBody: configuration.http.maxBody, logger: logger, onReady: onHTTPReady))
+            services.append(
+                HTTPListenerServer(
+                    api: listener, host: host, port: port, maxBody: configuration.http.maxBody, logger: logger,
+                    onReady: onHTTPReady))
         }
         return services
     }
@@ -123,9 +126,10 @@ public final class Daemon: Sendable {
         let listening = if case .address = configuration.http.listen { 2 } else { 1 }
         let readiness = Readiness(listeners: listening)
         var all = services(onControlReady: { readiness.mark() }, onHTTPReady: { _ in readiness.mark() })
-        all.append(SystemdService(
-            notifier: systemd.notifier, readiness: readiness, supervisor: supervisor,
-            watchdogInterval: systemd.watchdogInterval, clock: clock, logger: logger))
+        all.append(
+            SystemdService(
+                notifier: systemd.notifier, readiness: readiness, supervisor: supervisor,
+                watchdogInterval: systemd.watchdogInterval, clock: clock, logger: logger))
         all.append(ReloadService(daemon: self, notifier: systemd.notifier))
         let group = ServiceGroup(
             configuration: .init(

@@ -31,8 +31,12 @@ struct GraphField: Sendable, Equatable {
         }
         for character in text {
             switch character {
-            case "{": depth += 1; current.append(character)
-            case "}": depth = max(0, depth - 1); current.append(character)
+            case "{":
+                depth += 1
+                current.append(character)
+            case "}":
+                depth = max(0, depth - 1)
+                current.append(character)
             case "," where depth == 0: flush()
             default: current.append(character)
             }

@@ -30,7 +30,8 @@ enum InstagramResponses {
         var headers: [String: String] = [:]
         if let usage { headers[usageHeader] = usage }
         // Meta also sends the Graph error in this header; clients sometimes read it there.
-        headers["WWW-Authenticate"] = "OAuth \"Facebook Platform\" \"\(code == 190 ? "invalid_token" : "invalid_request")\" \"\(message)\""
+        headers["WWW-Authenticate"] =
+            "OAuth \"Facebook Platform\" \"\(code == 190 ? "invalid_token" : "invalid_request")\" \"\(message)\""
         return .json(status, .object([("error", .object(members))]), escapeSlashes: true, headers: headers)
     }
 
@@ -62,7 +63,9 @@ enum InstagramResponses {
 
     /// No `access_token` at all: Graph answers code 2500 rather than 190.
     static func missingToken(traceId: String) -> SimulatorHTTPResponse {
-        error(status: 400, code: 2500, message: "An active access token must be used to query information about the current user.", traceId: traceId)
+        error(
+            status: 400, code: 2500, message: "An active access token must be used to query information about the current user.",
+            traceId: traceId)
     }
 
     /// Invalid parameter (unknown field or metric, bad cursor): code 100.

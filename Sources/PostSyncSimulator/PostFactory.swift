@@ -30,7 +30,8 @@ enum PostFactory {
         if owner.platform == "tiktok" {
             // 19 digits that start with the creation time, like real TikTok item ids.
             let id = "7" + PlatformTime.pad(PlatformTime.unixSeconds(publishedAt), 10) + PlatformTime.pad(serial % 100_000_000, 8)
-            let shareURL = "https://www.tiktok.com/@\(owner.username)/video/\(id)"
+            let shareURL =
+                "https://www.tiktok.com/@\(owner.username)/video/\(id)"
                 + "?utm_campaign=tt4d_open_api&utm_source=\(owner.clientKey)"
             var post = SimulatedPost(
                 id: id, caption: caption, mediaType: "VIDEO", productType: "FEED", permalink: shareURL,
@@ -39,7 +40,9 @@ enum PostFactory {
             if withMetrics { fillMetrics(&post, rng: &rng) }
             return post
         }
-        let mediaType = rng.pick(["IMAGE", "IMAGE", "IMAGE", "IMAGE", "VIDEO", "VIDEO", "VIDEO", "CAROUSEL_ALBUM", "CAROUSEL_ALBUM"])
+        let mediaType = rng.pick([
+            "IMAGE", "IMAGE", "IMAGE", "IMAGE", "VIDEO", "VIDEO", "VIDEO", "CAROUSEL_ALBUM", "CAROUSEL_ALBUM",
+        ])
         let productType = mediaType == "VIDEO" ? "REELS" : "FEED"
         let shortcode = rng.pick(["C", "D"]) + rng.base64URL(10)
         let permalink = "https://www.instagram.com/\(productType == "REELS" ? "reel" : "p")/\(shortcode)/"
@@ -69,7 +72,9 @@ enum PostFactory {
     /// handling is exercised the way real captions exercise it.
     static func makeCaption(rng: inout SeededGenerator) -> String {
         let openers = ["Morning light", "Behind the scenes", "New drop", "Weekend mood", "Studio day", "Quick tip", "Throwback"]
-        let topics = ["at the bakery", "in the workshop", "from the trail", "with the team", "on set", "for beginners", "in Lyon"]
+        let topics = [
+            "at the bakery", "in the workshop", "from the trail", "with the team", "on set", "for beginners", "in Lyon",
+        ]
         let extras = ["", " ✨", " — thoughts?", " \"best one yet\"", "\n\nLink in bio", " café au lait"]
         let tags = ["#daily", "#craft", "#travel", "#food", "#howto", "#bts", "#reels"]
         return "\(rng.pick(openers)) \(rng.pick(topics))\(rng.pick(extras)) \(rng.pick(tags)) \(rng.pick(tags))"

@@ -101,7 +101,8 @@ public struct SimulatorServer: Sendable {
             guard let fieldName = HTTPFields.Element.Name(name) else { continue }
             fields.append(HTTPFields.Element(name: fieldName, value: value))
         }
-        return Response(status: status(answer.status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+        return Response(
+            status: status(answer.status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     /// Known statuses keep their standard reason phrase.

@@ -29,21 +29,26 @@ extension SimulatorWorld {
         case ("GET", "fault"):
             return .encoded(200, configuredFaults())
         case ("PUT", "fault"), ("POST", "fault"):
-            guard let endpoint = request.query["endpoint"], !endpoint.isEmpty else { return adminError(400, "endpoint is required") }
+            guard let endpoint = request.query["endpoint"], !endpoint.isEmpty else {
+                return adminError(400, "endpoint is required")
+            }
             guard let fault = try? JSONDecoder().decode(SimulatorFault.self, from: request.body) else {
                 return adminError(400, "the body must be a SimulatorFault JSON object")
             }
             setFault(fault, endpoint: endpoint)
             return .encoded(200, fault)
         case ("DELETE", "fault"):
-            guard let endpoint = request.query["endpoint"], !endpoint.isEmpty else { return adminError(400, "endpoint is required") }
+            guard let endpoint = request.query["endpoint"], !endpoint.isEmpty else {
+                return adminError(400, "endpoint is required")
+            }
             setFault(nil, endpoint: endpoint)
             return .encoded(200, configuredFaults())
         case ("POST", "webhook"):
             return requestWebhook(query: request.query)
-        case ("GET", "posts"), ("POST", "publish"), ("POST", "metrics"), ("POST", "expire"), ("POST", "revoke"), ("POST", "reauthorize"):
+        case ("GET", "posts"), ("POST", "publish"), ("POST", "metrics"), ("POST", "expire"), ("POST", "revoke"),
+            ("POST", "reauthorize"):
             guard let target = Self.parseAccountParameter(request.query["account"]),
-                  account(platform: target.platform, externalId: target.externalId) != nil
+                account(platform: target.platform, externalId: target.externalId) != nil
             else { return adminError(404, "unknown account; use account=instagram:<id> or account=tiktok:<open_id>") }
             return accountAction(action, platform: target.platform, externalId: target.externalId, query: request.query)
         default:
@@ -51,12 +56,16 @@ extension SimulatorWorld {
         }
     }
 
-    private func accountAction(_ action: String, platform: String, externalId: String, query: [String: String]) -> SimulatorHTTPResponse {
+    private func accountAction(_ action: String, platform: String, externalId: String, query: [String: String])
+        -> SimulatorHTTPResponse
+    {
         switch action {
         case "posts":
             return .encoded(200, posts(platform: platform, externalId: externalId))
         case "publish":
-            guard let post = publishPost(platform: platform, externalId: externalId) else { return adminError(404, "unknown account") }
+            guard let post = publishPost(platform: platform, externalId: externalId) else {
+                return adminError(404, "unknown account")
+            }
             return .encoded(200, post)
         case "metrics":
             let numbers = ["likes", "comments", "views", "shares"].map { query[$0].flatMap { Int($0) } }
@@ -65,7 +74,9 @@ extension SimulatorWorld {
             if numbers.allSatisfy({ $0 == nil }) && query["post"] == nil {
                 bumpMetrics(platform: platform, externalId: externalId)
             } else {
-                setMetrics(platform: platform, postId: postId, likes: numbers[0], comments: numbers[1], views: numbers[2], shares: numbers[3])
+                setMetrics(
+                    platform: platform, postId: postId, likes: numbers[0], comments: numbers[1], views: numbers[2],
+                    shares: numbers[3])
             }
             guard let post = posts(platform: platform, externalId: externalId).first(where: { $0.id == postId }) else {
                 return adminError(404, "unknown post \(postId)")

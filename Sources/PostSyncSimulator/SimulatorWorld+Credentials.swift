@@ -11,7 +11,8 @@ extension SimulatorWorld {
     ///   seen when a token the Instagram host cannot refresh is sent there (instafeed.js#654).
     func instagramRefresh(_ request: SimulatorHTTPRequest, now: Date) -> SimulatorHTTPResponse {
         guard request.query["grant_type"] == "ig_refresh_token" else {
-            return InstagramResponses.invalidParameter("(#100) Invalid grant_type, expected ig_refresh_token", traceId: nextTraceId())
+            return InstagramResponses.invalidParameter(
+                "(#100) Invalid grant_type, expected ig_refresh_token", traceId: nextTraceId())
         }
         let token = request.query["access_token"] ?? ""
         let accountKey: String
@@ -60,7 +61,8 @@ extension SimulatorWorld {
         let prefix = accountList[index].login == "instagram" ? "IGAA" : "EAAB"
         let token = prefix + rng.hex(96)
         let expiresAt = now.addingTimeInterval(configuration.instagramTokenLifetime)
-        instagramTokens[token] = InstagramToken(accountKey: accountList[index].key, issuedAt: now, expiresAt: expiresAt, revoked: false)
+        instagramTokens[token] = InstagramToken(
+            accountKey: accountList[index].key, issuedAt: now, expiresAt: expiresAt, revoked: false)
         accountList[index].accessToken = token
         accountList[index].issuedAt = now
         accountList[index].expiresAt = expiresAt

@@ -24,10 +24,11 @@ extension SimulatorWorld {
             response = faultedAnswer(route: route, request: request, accountKey: accountKey, fault: fault, now: now)
         }
         response.delayMs = max(0, fault?.latencyMs ?? 0)
-        log.append(SimulatorRequest(
-            at: now, method: request.method, path: request.path, endpoint: route.endpoint,
-            accountId: accountKey, status: response.status
-        ))
+        log.append(
+            SimulatorRequest(
+                at: now, method: request.method, path: request.path, endpoint: route.endpoint,
+                accountId: accountKey, status: response.status
+            ))
         // A demo can run for days: keep the newest entries only, trimming in chunks to stay cheap.
         if log.count > Self.requestLogLimit + 10_000 {
             log.removeFirst(log.count - Self.requestLogLimit)

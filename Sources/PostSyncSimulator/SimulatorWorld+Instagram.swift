@@ -19,9 +19,10 @@ extension SimulatorWorld {
             return .denied(InstagramResponses.expired(at: record.expiresAt, now: now, traceId: nextTraceId()))
         }
         if let userId, userId != "me", "instagram:\(userId)" != record.accountKey {
-            return .denied(InstagramResponses.invalid(
-                "The access token does not belong to Instagram user \(userId).", traceId: nextTraceId()
-            ))
+            return .denied(
+                InstagramResponses.invalid(
+                    "The access token does not belong to Instagram user \(userId).", traceId: nextTraceId()
+                ))
         }
         return .granted(accountKey: record.accountKey)
     }
@@ -56,10 +57,15 @@ extension SimulatorWorld {
         }
         let page = Array(candidates.dropFirst(start).prefix(limit))
         let username = accountIndex(key: accountKey).map { accountList[$0].username } ?? ""
-        var body: [(String, JSONValue)] = [("data", .array(page.map { instagramMediaJSON($0, fields: fields, username: username) }))]
+        var body: [(String, JSONValue)] = [
+            ("data", .array(page.map { instagramMediaJSON($0, fields: fields, username: username) }))
+        ]
         if let first = page.first, let last = page.last {
             var paging: [(String, JSONValue)] = [
-                ("cursors", .object([("before", .string(Self.encodeCursor(first.id))), ("after", .string(Self.encodeCursor(last.id)))])),
+                (
+                    "cursors",
+                    .object([("before", .string(Self.encodeCursor(first.id))), ("after", .string(Self.encodeCursor(last.id)))])
+                )
             ]
             if start + page.count < candidates.count {
                 paging.append(("next", .string(nextPageURL(request, limit: limit, after: Self.encodeCursor(last.id)))))
@@ -87,12 +93,14 @@ extension SimulatorWorld {
             case "username": members.append((field.name, .string(account.username)))
             case "name": members.append((field.name, .string(profile.displayName)))
             case "biography": members.append((field.name, .string(profile.biography)))
-            case "account_type": members.append((field.name, .string(account.login == "instagram" ? "BUSINESS" : "MEDIA_CREATOR")))
+            case "account_type":
+                members.append((field.name, .string(account.login == "instagram" ? "BUSINESS" : "MEDIA_CREATOR")))
             case "media_count": members.append((field.name, .int(postsByAccount[accountKey]?.count ?? 0)))
             case "followers_count": members.append((field.name, .int(profile.followers)))
             case "follows_count": members.append((field.name, .int(profile.following)))
             case "profile_picture_url":
-                members.append((field.name, .string("https://scontent.cdninstagram.com/v/t51.2885-19/\(profile.avatarHex)_n.jpg")))
+                members.append(
+                    (field.name, .string("https://scontent.cdninstagram.com/v/t51.2885-19/\(profile.avatarHex)_n.jpg")))
             default:
                 return InstagramResponses.invalidParameter(
                     "(#100) Tried accessing nonexisting field (\(field.name)) on node type (User)", traceId: nextTraceId()
@@ -117,7 +125,8 @@ extension SimulatorWorld {
             case "like_count" where !post.hideLikes: members.append((field.name, .int(post.likes)))
             case "comments_count": members.append((field.name, .int(post.comments)))
             case "media_url": members.append((field.name, .string(Self.mediaURL(id: post.id, video: post.mediaType == "VIDEO"))))
-            case "thumbnail_url" where post.mediaType == "VIDEO": members.append((field.name, .string(Self.mediaURL(id: post.id, video: false))))
+            case "thumbnail_url" where post.mediaType == "VIDEO":
+                members.append((field.name, .string(Self.mediaURL(id: post.id, video: false))))
             case "username": members.append((field.name, .string(username)))
             case "shortcode": members.append((field.name, .string(shortcode)))
             case "is_shared_to_feed" where post.productType == "REELS": members.append((field.name, .bool(true)))

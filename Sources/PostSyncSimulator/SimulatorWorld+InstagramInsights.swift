@@ -14,7 +14,10 @@ extension SimulatorWorld {
         "shares": ("Shares", "The number of shares of your post."),
         "likes": ("Likes", "The number of likes on your post."),
         "comments": ("Comments", "The number of comments on your post."),
-        "total_interactions": ("Interactions", "The number of likes, saves, comments and shares on your post, minus unlikes, unsaves and deleted comments."),
+        "total_interactions": (
+            "Interactions",
+            "The number of likes, saves, comments and shares on your post, minus unlikes, unsaves and deleted comments."
+        ),
     ]
 
     /// `GET /{version}/{media-id}/insights?metric=…`: lifetime values read from the post itself,
@@ -26,7 +29,7 @@ extension SimulatorWorld {
         case .denied(let response): return response
         }
         guard postOwner[mediaId] == accountKey,
-              let post = postsByAccount[accountKey]?.first(where: { $0.id == mediaId })
+            let post = postsByAccount[accountKey]?.first(where: { $0.id == mediaId })
         else {
             return InstagramResponses.unsupportedGet(objectId: mediaId, traceId: nextTraceId())
         }

@@ -70,7 +70,8 @@ extension SimulatorWorld {
         case .success(let granted): (accountKey, fields) = granted
         case .failure(let rejected): return rejected.answer
         }
-        guard let body = Self.decodeBody(QueryBody.self, from: request.body), let ids = body.filters?.videoIds, !ids.isEmpty else {
+        guard let body = Self.decodeBody(QueryBody.self, from: request.body), let ids = body.filters?.videoIds, !ids.isEmpty
+        else {
             return TikTokResponses.invalidParams("filters.video_ids is required.", logId: nextLogId())
         }
         guard ids.count <= 20 else {
@@ -126,34 +127,38 @@ extension SimulatorWorld {
     func tiktokVideoJSON(_ post: SimulatedPost, fields: [String], now: Date) -> JSONValue {
         let hash = SeededGenerator.stableHash(post.id)
         let clientKey = configuration.tiktokClientKey
-        let cover = "https://p16-sign.tiktokcdn-us.com/tos-useast5-p-0068-tx/\(SeededGenerator.hex64(hash))~tplv-noop.image"
+        let cover =
+            "https://p16-sign.tiktokcdn-us.com/tos-useast5-p-0068-tx/\(SeededGenerator.hex64(hash))~tplv-noop.image"
             + "?x-expires=\(PlatformTime.unixSeconds(now) + 6 * 3_600)&x-signature=sim"
         let shareBase = post.permalink.split(separator: "?").first.map(String.init) ?? post.permalink
-        let embedHTML = "<blockquote class=\"tiktok-embed\" cite=\"\(shareBase)\" data-video-id=\"\(post.id)\" "
+        let embedHTML =
+            "<blockquote class=\"tiktok-embed\" cite=\"\(shareBase)\" data-video-id=\"\(post.id)\" "
             + "style=\"max-width: 605px;min-width: 325px;\"><section></section></blockquote> "
             + "<script async src=\"https://www.tiktok.com/embed.js\"></script>"
-        let embedLink = "https://www.tiktok.com/static/profile-video?id=\(post.id)&hide_author=1"
+        let embedLink =
+            "https://www.tiktok.com/static/profile-video?id=\(post.id)&hide_author=1"
             + "&utm_campaign=tt4d_open_api&utm_source=\(clientKey)"
         let text = String(post.caption.prefix(150))
-        return .object(fields.map { field -> (String, JSONValue) in
-            switch field {
-            case "id": (field, .string(post.id))
-            case "create_time": (field, .int(PlatformTime.unixSeconds(post.publishedAt)))
-            case "cover_image_url": (field, .string(cover))
-            case "share_url": (field, .string(post.permalink))
-            case "video_description": (field, .string(text))
-            case "duration": (field, .int(5 + Int(hash % 56)))
-            case "height": (field, .int(1_920))
-            case "width": (field, .int(1_080))
-            case "title": (field, .string(text))
-            case "embed_html": (field, .string(embedHTML))
-            case "embed_link": (field, .string(embedLink))
-            case "like_count": (field, .int(post.likes))
-            case "comment_count": (field, .int(post.comments))
-            case "share_count": (field, .int(post.shares))
-            case "view_count": (field, .int(post.views))
-            default: (field, .null)
-            }
-        })
+        return .object(
+            fields.map { field -> (String, JSONValue) in
+                switch field {
+                case "id": (field, .string(post.id))
+                case "create_time": (field, .int(PlatformTime.unixSeconds(post.publishedAt)))
+                case "cover_image_url": (field, .string(cover))
+                case "share_url": (field, .string(post.permalink))
+                case "video_description": (field, .string(text))
+                case "duration": (field, .int(5 + Int(hash % 56)))
+                case "height": (field, .int(1_920))
+                case "width": (field, .int(1_080))
+                case "title": (field, .string(text))
+                case "embed_html": (field, .string(embedHTML))
+                case "embed_link": (field, .string(embedLink))
+                case "like_count": (field, .int(post.likes))
+                case "comment_count": (field, .int(post.comments))
+                case "share_count": (field, .int(post.shares))
+                case "view_count": (field, .int(post.views))
+                default: (field, .null)
+                }
+            })
     }
 }

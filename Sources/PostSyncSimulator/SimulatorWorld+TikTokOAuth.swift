@@ -10,11 +10,14 @@ extension SimulatorWorld {
     /// `grant_type=authorization_code` answers `unsupported_grant_type`.
     func tiktokOAuthToken(_ request: SimulatorHTTPRequest, now: Date) -> SimulatorHTTPResponse {
         let form = request.formFields
-        guard let clientKey = form["client_key"], let clientSecret = form["client_secret"], let grantType = form["grant_type"] else {
-            return TikTokResponses.oauthError("invalid_request", description: "The request parameters are malformed.", logId: nextLogId())
+        guard let clientKey = form["client_key"], let clientSecret = form["client_secret"], let grantType = form["grant_type"]
+        else {
+            return TikTokResponses.oauthError(
+                "invalid_request", description: "The request parameters are malformed.", logId: nextLogId())
         }
         guard clientKey == configuration.tiktokClientKey, clientSecret == configuration.tiktokClientSecret else {
-            return TikTokResponses.oauthError("invalid_client", description: "Client key or secret is incorrect.", logId: nextLogId())
+            return TikTokResponses.oauthError(
+                "invalid_client", description: "Client key or secret is incorrect.", logId: nextLogId())
         }
         guard grantType == "refresh_token" else {
             return TikTokResponses.oauthError(
@@ -22,10 +25,11 @@ extension SimulatorWorld {
             )
         }
         guard let refreshToken = form["refresh_token"], !refreshToken.isEmpty else {
-            return TikTokResponses.oauthError("invalid_request", description: "The request parameters are malformed.", logId: nextLogId())
+            return TikTokResponses.oauthError(
+                "invalid_request", description: "The request parameters are malformed.", logId: nextLogId())
         }
         guard let record = tiktokRefreshTokens[refreshToken], record.valid, record.grantExpiresAt > now,
-              let index = accountIndex(key: record.accountKey)
+            let index = accountIndex(key: record.accountKey)
         else {
             return TikTokResponses.oauthError(
                 "invalid_grant", description: "Refresh token is invalid or expired.", logId: nextLogId()

@@ -51,10 +51,12 @@ extension SimulatorWorld {
             if !field.isEmpty, !fields.contains(field) { fields.append(field) }
         }
         guard !fields.isEmpty else {
-            return .failure(RejectedRequest(answer: TikTokResponses.invalidParams("The fields parameter is required.", logId: nextLogId())))
+            return .failure(
+                RejectedRequest(answer: TikTokResponses.invalidParams("The fields parameter is required.", logId: nextLogId())))
         }
         if let unknown = fields.first(where: { !allowed.contains($0) }) {
-            return .failure(RejectedRequest(answer: TikTokResponses.invalidParams("Invalid field: \(unknown).", logId: nextLogId())))
+            return .failure(
+                RejectedRequest(answer: TikTokResponses.invalidParams("Invalid field: \(unknown).", logId: nextLogId())))
         }
         return .success(fields)
     }

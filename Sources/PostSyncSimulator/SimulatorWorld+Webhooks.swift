@@ -26,7 +26,7 @@ extension SimulatorWorld {
             return adminError(409, "no webhook URL is configured; start the simulator with --webhook-url")
         }
         guard let target = Self.parseAccountParameter(query["account"]),
-              account(platform: target.platform, externalId: target.externalId) != nil
+            account(platform: target.platform, externalId: target.externalId) != nil
         else { return adminError(404, "unknown account; use account=instagram:<id> or account=tiktok:<open_id>") }
         guard let event = query["event"], !event.isEmpty else {
             return adminError(400, "event is required, e.g. event=comments or event=authorization.removed")
@@ -39,7 +39,8 @@ extension SimulatorWorld {
         } else {
             postId = posts.first?.id
         }
-        guard let emitted = requestWebhook(platform: target.platform, externalId: target.externalId, event: event, postId: postId) else {
+        guard let emitted = requestWebhook(platform: target.platform, externalId: target.externalId, event: event, postId: postId)
+        else {
             return adminError(404, "unknown account")
         }
         return .encoded(202, emitted)

@@ -136,8 +136,8 @@ public actor SimulatorWorld {
     /// and never exceeds them, so insights stay consistent with the post.
     public func setMetrics(platform: String, postId: String, likes: Int?, comments: Int?, views: Int?, shares: Int?) {
         guard let key = postOwner[postId], key.hasPrefix(platform + ":"),
-              let index = postsByAccount[key]?.firstIndex(where: { $0.id == postId }),
-              var post = postsByAccount[key]?[index]
+            let index = postsByAccount[key]?.firstIndex(where: { $0.id == postId }),
+            var post = postsByAccount[key]?[index]
         else { return }
         if let likes { post.likes = max(0, likes) }
         if let comments { post.comments = max(0, comments) }

@@ -14,7 +14,9 @@ enum TikTokResponses {
 
     /// HTTP 401 `access_token_invalid`, as recorded in fixtures/tiktok/user_info__err__access_token_invalid.json.
     static func accessTokenInvalid(logId: String) -> SimulatorHTTPResponse {
-        error(status: 401, code: "access_token_invalid", message: "The access token is invalid or not found in the request.", logId: logId)
+        error(
+            status: 401, code: "access_token_invalid", message: "The access token is invalid or not found in the request.",
+            logId: logId)
     }
 
     /// HTTP 400 `invalid_params`.
@@ -24,7 +26,9 @@ enum TikTokResponses {
 
     /// HTTP 429 `rate_limit_exceeded` (the body is inferred from the envelope rules; TikTok gives no example).
     static func rateLimited(logId: String) -> SimulatorHTTPResponse {
-        error(status: 429, code: "rate_limit_exceeded", message: "The API rate limit was exceeded. Please try again later.", logId: logId)
+        error(
+            status: 429, code: "rate_limit_exceeded", message: "The API rate limit was exceeded. Please try again later.",
+            logId: logId)
     }
 
     /// HTTP 500 `internal_error` (fault injection).

@@ -58,7 +58,8 @@ public struct WebhookSender: Sendable {
     /// - Returns: The receiver's HTTP status.
     public func deliverInstagram(accountIDs: [String], field: String = "comments", mediaID: String? = nil) async throws -> Int {
         let body = instagramBody(accountIDs: accountIDs, field: field, mediaID: mediaID, time: now())
-        return try await post(path: "/webhooks/instagram", body: body, signature: ("X-Hub-Signature-256", instagramSignature(body: body)))
+        return try await post(
+            path: "/webhooks/instagram", body: body, signature: ("X-Hub-Signature-256", instagramSignature(body: body)))
     }
 
     /// POSTs a signed TikTok delivery.

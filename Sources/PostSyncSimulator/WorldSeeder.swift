@@ -38,7 +38,8 @@ enum WorldSeeder {
                 platform: "instagram", externalId: externalId, username: username, login: login,
                 accessToken: token, refreshToken: nil, expiresAt: expiresAt, refreshExpiresAt: nil, issuedAt: issuedAt
             )
-            world.instagramTokens[token] = InstagramToken(accountKey: account.key, issuedAt: issuedAt, expiresAt: expiresAt, revoked: false)
+            world.instagramTokens[token] = InstagramToken(
+                accountKey: account.key, issuedAt: issuedAt, expiresAt: expiresAt, revoked: false)
             add(account, profile: profile, to: &world, configuration: configuration, now: now, rng: &rng)
         }
         for index in 0..<max(0, configuration.tiktokAccounts) {
@@ -79,7 +80,8 @@ enum WorldSeeder {
         while ages.count < max(0, configuration.postsPerAccount) {
             ages.insert(rng.int(in: 600...historySeconds))
         }
-        let owner = PostFactory.Owner(platform: account.platform, username: account.username, clientKey: configuration.tiktokClientKey)
+        let owner = PostFactory.Owner(
+            platform: account.platform, username: account.username, clientKey: configuration.tiktokClientKey)
         var posts: [SimulatedPost] = []
         for age in ages.sorted() {
             let post = PostFactory.make(

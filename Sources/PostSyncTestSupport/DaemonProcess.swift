@@ -21,14 +21,18 @@ public struct DaemonProcess: Sendable {
     public let scope: ProcessScope
 
     /// Runs a `postsync` client command against this daemon.
-    public func cli(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> ProcessRunner.Output {
+    public func cli(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws
+        -> ProcessRunner.Output
+    {
         try await ProcessRunner.run(
             ProcessRunner.postsync, arguments + ["--state-dir", stateDirectory], stdin: stdin, environment: environment)
     }
 
     /// `curl --unix-socket` one request; stdout holds the body, the last line the status code.
     public func curl(_ method: String, _ path: String, body: String? = nil) async throws -> (status: Int, body: String) {
-        var arguments = ["-s", "-S", "--unix-socket", socketPath, "-X", method, "-w", "\n%{http_code}", "http://localhost" + path]
+        var arguments = [
+            "-s", "-S", "--unix-socket", socketPath, "-X", method, "-w", "\n%{http_code}", "http://localhost" + path,
+        ]
         if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
         let output = try await ProcessRunner.run("/usr/bin/env", ["curl"] + arguments)
         var lines = output.stdout.components(separatedBy: "\n")

@@ -14,7 +14,8 @@ public enum ProcessRunner {
 
     /// The `postsync` binary next to the test bundle (SwiftPM builds it with the tests).
     public static var postsync: String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
         // The test bundle may sit inside `postsyncPackageTests.xctest/`.
         if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }

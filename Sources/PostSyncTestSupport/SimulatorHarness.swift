@@ -45,7 +45,9 @@ public enum SimulatorHarness {
 
     /// Adds every simulated account to the store, with the tokens the simulator issued.
     @discardableResult
-    public static func importAccounts(from world: SimulatorWorld, into store: any Store, now: Date = Date()) async throws -> [AccountID] {
+    public static func importAccounts(from world: SimulatorWorld, into store: any Store, now: Date = Date()) async throws
+        -> [AccountID]
+    {
         var ids: [AccountID] = []
         for account in await world.accounts() {
             let record = try account.newAccount.record(now: now)

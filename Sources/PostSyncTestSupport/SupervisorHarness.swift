@@ -42,7 +42,8 @@ public struct SupervisorHarness: Sendable {
         store = try SQLiteStore(path: directory + "/postsync.sqlite")
         syncLog = try SyncLogWriter(directory: directory, maxBytes: 1 << 20, keep: 3, fsync: .never)
         supervisor = Supervisor(
-            store: store, recorder: SyncLogRecorder(writer: syncLog), clients: clients, settings: settings, maxConcurrent: maxConcurrent,
+            store: store, recorder: SyncLogRecorder(writer: syncLog), clients: clients, settings: settings,
+            maxConcurrent: maxConcurrent,
             clock: clock, seed: 42, logger: testLogger())
     }
 

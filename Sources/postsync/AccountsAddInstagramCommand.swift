@@ -27,8 +27,10 @@ struct AccountsAddInstagramCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("When the access token was issued (RFC 3339).", valueName: "time"))
     var issuedAt: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "How the token was obtained: instagram (Instagram Login, default) or facebook (Facebook Login).", valueName: "login"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "How the token was obtained: instagram (Instagram Login, default) or facebook (Facebook Login).", valueName: "login"))
     var login: String?
 
     @Option(name: .long, help: ArgumentHelp("Display name.", valueName: "name"))

@@ -43,7 +43,9 @@ struct AccountsAddTikTokCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try TokenFile.checkSingleStandardInput([("--access-token-file", accessTokenFile), ("--refresh-token-file", refreshTokenFile)])
+        try TokenFile.checkSingleStandardInput([
+            ("--access-token-file", accessTokenFile), ("--refresh-token-file", refreshTokenFile),
+        ])
         let expiry = try ArgumentValues.timestamp(expiresAt, flag: "--expires-at")
         let refreshExpiry = try ArgumentValues.timestamp(refreshExpiresAt, flag: "--refresh-expires-at")
         let accessToken = try TokenFile.read(accessTokenFile, flag: "--access-token-file")

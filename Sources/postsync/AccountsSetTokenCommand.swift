@@ -17,7 +17,8 @@ struct AccountsSetTokenCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("File holding the access token, or - for standard input.", valueName: "file"))
     var accessTokenFile: String
 
-    @Option(name: .long, help: ArgumentHelp("File holding the refresh token (TikTok), or - for standard input.", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("File holding the refresh token (TikTok), or - for standard input.", valueName: "file"))
     var refreshTokenFile: String?
 
     @Option(name: .long, help: ArgumentHelp("When the access token expires (RFC 3339).", valueName: "time"))
@@ -34,7 +35,9 @@ struct AccountsSetTokenCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = try ArgumentValues.account(account)
-        try TokenFile.checkSingleStandardInput([("--access-token-file", accessTokenFile), ("--refresh-token-file", refreshTokenFile)])
+        try TokenFile.checkSingleStandardInput([
+            ("--access-token-file", accessTokenFile), ("--refresh-token-file", refreshTokenFile),
+        ])
         let expiry = try ArgumentValues.timestamp(expiresAt, flag: "--expires-at")
         let refreshExpiry = try ArgumentValues.timestamp(refreshExpiresAt, flag: "--refresh-expires-at")
         let issued = try ArgumentValues.timestamp(issuedAt, flag: "--issued-at")
@@ -47,7 +50,8 @@ struct AccountsSetTokenCommand: AsyncParsableCommand {
         let body = try await client.withClient { try await $0.put(ControlClient.accountPath(id, "/token"), json: request).body }
         if json { return Output.json(body) }
         let view = try Output.decode(AccountView.self, from: body)
-        let expires = StatusTable.effectiveExpiry(of: view).map { ", token expires \(RelativeTime.describe($0, now: Date()))" } ?? ""
+        let expires =
+            StatusTable.effectiveExpiry(of: view).map { ", token expires \(RelativeTime.describe($0, now: Date()))" } ?? ""
         Output.line("new token set for \(view.id) (state \(view.state.rawValue)\(expires))")
     }
 }

@@ -25,7 +25,8 @@ enum ArgumentValues {
     /// An account id, `instagram:<id>` or `tiktok:<open_id>`, in its canonical form.
     static func account(_ text: String, name: String = "ACCOUNT") throws -> String {
         guard let id = AccountID(text) else {
-            throw UsageFailure(message: "\(name): \"\(text)\" is not an account id like instagram:17841400000000001 or tiktok:<open_id>")
+            throw UsageFailure(
+                message: "\(name): \"\(text)\" is not an account id like instagram:17841400000000001 or tiktok:<open_id>")
         }
         return id.description
     }

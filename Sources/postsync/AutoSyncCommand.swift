@@ -31,7 +31,9 @@ struct AutoSyncCommand: AsyncParsableCommand {
         let id = try ArgumentValues.account(account)
         struct Body: Encodable { var enabled: Bool }
         let request = try ControlClient.json(Body(enabled: setting == .on))
-        let body = try await client.withClient { try await $0.put(ControlClient.accountPath(id, "/auto-sync"), json: request).body }
+        let body = try await client.withClient {
+            try await $0.put(ControlClient.accountPath(id, "/auto-sync"), json: request).body
+        }
         if json { return Output.json(body) }
         let view = try Output.decode(AccountView.self, from: body)
         Output.line(Self.confirmation(view, now: Date()))

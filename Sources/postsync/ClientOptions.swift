@@ -6,8 +6,10 @@ import PostSync
 struct ClientOptions: ParsableArguments {
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Control socket; else $POSTSYNC_SOCKET, control.socket in the config, <state dir>/control.sock.", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Control socket; else $POSTSYNC_SOCKET, control.socket in the config, <state dir>/control.sock.", valueName: "path"))
     var socket: String?
 
     /// The control socket, resolved as CONTRACT section 3 says. The config file is read only when

@@ -67,7 +67,9 @@ final class ControlClient: Sendable {
     }
 
     /// `POST path?query` with an optional JSON body.
-    func post(_ path: String, query: Query = [], json: Data? = nil, timeout: Int64 = defaultTimeout) async throws -> (status: Int, body: Data) {
+    func post(_ path: String, query: Query = [], json: Data? = nil, timeout: Int64 = defaultTimeout) async throws -> (
+        status: Int, body: Data
+    ) {
         try await send(.post, path, query: query, json: json, timeout: timeout)
     }
 
@@ -83,7 +85,9 @@ final class ControlClient: Sendable {
 
     /// Sends a request and reads the whole answer.
     /// - Throws: `DaemonUnreachable`, `ControlError` for a 4xx/5xx answer, `OperationFailure`.
-    func send(_ method: Method, _ path: String, query: Query = [], json: Data? = nil, timeout: Int64 = defaultTimeout) async throws -> (status: Int, body: Data) {
+    func send(_ method: Method, _ path: String, query: Query = [], json: Data? = nil, timeout: Int64 = defaultTimeout)
+        async throws -> (status: Int, body: Data)
+    {
         let response = try await execute(method, path, query: query, json: json, timeout: timeout)
         let body: Data
         do {
@@ -140,7 +144,9 @@ final class ControlClient: Sendable {
         try JSONCoding.encoder().encode(value)
     }
 
-    private func execute(_ method: Method, _ path: String, query: Query, json: Data?, timeout: Int64) async throws -> HTTPClientResponse {
+    private func execute(_ method: Method, _ path: String, query: Query, json: Data?, timeout: Int64) async throws
+        -> HTTPClientResponse
+    {
         guard FileManager.default.fileExists(atPath: socketPath) else {
             throw DaemonUnreachable(socketPath: socketPath, reason: "no such socket")
         }
@@ -163,7 +169,9 @@ final class ControlClient: Sendable {
         do {
             return try await http.execute(request, timeout: .seconds(timeout))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw OperationFailure(message: "the daemon did not answer \(method.rawValue) \(path) within \(RelativeTime.duration(TimeInterval(timeout)))")
+            throw OperationFailure(
+                message:
+                    "the daemon did not answer \(method.rawValue) \(path) within \(RelativeTime.duration(TimeInterval(timeout)))")
         } catch let error as CancellationError {
             throw error
         } catch {
@@ -182,7 +190,8 @@ final class ControlClient: Sendable {
         let text = TerminalStyle.sanitized(String(decoding: body.prefix(300), as: UTF8.self))
             .trimmingCharacters(in: .whitespaces)
         return ControlError(
-            code: "http_\(status)", message: "the daemon answered HTTP \(status)" + (text.isEmpty ? "" : ": \(text)"), status: status)
+            code: "http_\(status)", message: "the daemon answered HTTP \(status)" + (text.isEmpty ? "" : ": \(text)"),
+            status: status)
     }
 
     /// `path?name=value&…` with names and values percent-encoded.
@@ -196,7 +205,8 @@ final class ControlClient: Sendable {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 
-    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }
 
 /// The connection broke while an answer was streaming (the daemon stopped or crashed).

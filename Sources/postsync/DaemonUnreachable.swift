@@ -1,4 +1,5 @@
 import Foundation
+
 /// The daemon's control socket could not be reached: no socket file, nobody listening, no
 /// permission. Exit code 3 (CONTRACT section 3).
 struct DaemonUnreachable: Error, CustomStringConvertible {

@@ -17,7 +17,9 @@ struct DemoRunner {
     let directory: String
     let logger = Logger(label: "postsync.demo")
 
-    init(accounts: Int, publishEvery: Duration, interval: Duration, duration: Duration?, keepState: Bool, style: TerminalStyle) throws {
+    init(accounts: Int, publishEvery: Duration, interval: Duration, duration: Duration?, keepState: Bool, style: TerminalStyle)
+        throws
+    {
         self.accounts = accounts
         self.publishEvery = publishEvery
         self.interval = interval
@@ -46,17 +48,20 @@ struct DemoRunner {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await simulatorService.runAlone() }
             let port = await simulatorPort.value
-            let daemon = try makeDaemon(simulatorURL: "http://127.0.0.1:\(port)", httpPort: httpPort, simulator: simulatorConfiguration)
+            let daemon = try makeDaemon(
+                simulatorURL: "http://127.0.0.1:\(port)", httpPort: httpPort, simulator: simulatorConfiguration)
             try await daemon.store.insertAccounts(await world.accounts().map { try $0.newAccount.record(now: Date()) })
             printBanner(daemon: daemon, simulatorPort: port, httpPort: httpPort)
-            let services: [any Service] = daemon.services() + [
-                DemoPrinter(syncLog: daemon.syncLog, style: style),
-                DemoPublisher(world: world, every: publishEvery, style: style),
-                DemoTimer(duration: duration),
-            ]
-            let serviceGroup = ServiceGroup(configuration: .init(
-                services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            let services: [any Service] =
+                daemon.services() + [
+                    DemoPrinter(syncLog: daemon.syncLog, style: style),
+                    DemoPublisher(world: world, every: publishEvery, style: style),
+                    DemoTimer(duration: duration),
+                ]
+            let serviceGroup = ServiceGroup(
+                configuration: .init(
+                    services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await serviceGroup.run()
             await daemon.close()
             group.cancelAll()
@@ -87,7 +92,8 @@ struct DemoRunner {
 
     private func printBanner(daemon: Daemon, simulatorPort: Int, httpPort: Int) {
         let socket = daemon.socketPath
-        Output.line("""
+        Output.line(
+            """
             postsync demo: \(accounts) sample accounts on a simulated Instagram and TikTok
               simulator     http://127.0.0.1:\(simulatorPort)   (admin: /_sim/accounts, /_sim/publish?account=ID)
               webhooks      http://127.0.0.1:\(httpPort)/webhooks/instagram, /webhooks/tiktok, /metrics, /healthz

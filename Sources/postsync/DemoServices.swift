@@ -39,9 +39,10 @@ struct DemoPublisher: Service {
             guard !Task.isCancelledOrShuttingDown else { return }
             let accounts = await world.accounts()
             guard let account = accounts.randomElement(using: &generator),
-                  let post = await world.publishPost(platform: account.platform, externalId: account.externalId)
+                let post = await world.publishPost(platform: account.platform, externalId: account.externalId)
             else { continue }
-            Output.line(style.paint("  + \(account.platform):\(account.externalId) published post \(post.id) (webhook sent)", .muted))
+            Output.line(
+                style.paint("  + \(account.platform):\(account.externalId) published post \(post.id) (webhook sent)", .muted))
         }
     }
 }

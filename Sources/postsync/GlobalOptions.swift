@@ -7,8 +7,10 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Configuration file (YAML); else $POSTSYNC_CONFIG.", valueName: "file"))
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "State directory; else $POSTSYNC_STATE_DIR, $STATE_DIRECTORY, state_dir in the config, ./state.", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "State directory; else $POSTSYNC_STATE_DIR, $STATE_DIRECTORY, state_dir in the config, ./state.", valueName: "dir"))
     var stateDir: String?
 
     /// The configuration file named by `--config` or `$POSTSYNC_CONFIG`, if any.

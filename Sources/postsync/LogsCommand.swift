@@ -33,7 +33,8 @@ struct LogsCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only runs that ended so: success, partial or error.", valueName: "status"))
     var status: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only runs since then: RFC 3339, or a duration ago (30m, 2h, 7d).", valueName: "time"))
+    @Option(
+        name: .long, help: ArgumentHelp("Only runs since then: RFC 3339, or a duration ago (30m, 2h, 7d).", valueName: "time"))
     var since: String?
 
     @Option(name: .customShort("n"), help: ArgumentHelp("Print the last N matching entries.", valueName: "N"))
@@ -86,7 +87,10 @@ struct LogsCommand: AsyncParsableCommand {
         // The daemon went away while following: the files hold everything it wrote.
         let directory = try client.stateDirectory()
         guard FileManager.default.fileExists(atPath: directory) else {
-            throw OperationFailure(message: "the daemon ended the log stream, and there is no state directory \(directory) to follow the SyncLog files in")
+            throw OperationFailure(
+                message:
+                    "the daemon ended the log stream, and there is no state directory \(directory) to follow the SyncLog files in"
+            )
         }
         var follower = SyncLogFollower(directory: directory, afterSeq: lastSeq)
         try await followFiles(&follower, filter: filter, printer: printer)

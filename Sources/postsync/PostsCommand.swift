@@ -14,7 +14,9 @@ struct PostsCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only this account's posts.", valueName: "account"))
     var account: String?
 
-    @Option(name: .long, help: ArgumentHelp("Only posts published since then: RFC 3339, or a duration ago (30m, 2h, 7d).", valueName: "time"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Only posts published since then: RFC 3339, or a duration ago (30m, 2h, 7d).", valueName: "time"))
     var since: String?
 
     @Option(name: .long, help: ArgumentHelp("At most this many posts (1 to 10000; the daemon's default is 100).", valueName: "n"))

@@ -20,12 +20,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Sync every active account once and exit (for cron, systemd timers, benchmarks).")
     var once = false
 
-    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    @Option(
+        name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+            throw ValidationError(
+                "--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
         let configuration: Configuration
         do { configuration = try global.loadConfiguration() } catch {

@@ -36,9 +36,10 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "TikTok requests per minute per endpoint that the simulator enforces (TikTok's default is 600).")
     var tiktokRequestsPerMinute = 600
 
-    @Option(help: ArgumentHelp(
-        "Base URL of a daemon's HTTP listener; signed webhooks go to <url>/webhooks/instagram and <url>/webhooks/tiktok.",
-        valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "Base URL of a daemon's HTTP listener; signed webhooks go to <url>/webhooks/instagram and <url>/webhooks/tiktok.",
+            valueName: "url"))
     var webhookUrl: String?
 
     func run() async throws {
@@ -58,7 +59,8 @@ struct SimulateCommand: AsyncParsableCommand {
         let server = SimulatorServer(world: world, host: host, port: port, logger: logger)
         try await server.run { port in
             // Unbuffered, so scripts waiting for this line see it at once.
-            FileHandle.standardOutput.write(Data("simulator listening on http://\(host):\(port) with \(accounts) account(s) x \(posts) post(s)\n".utf8))
+            FileHandle.standardOutput.write(
+                Data("simulator listening on http://\(host):\(port) with \(accounts) account(s) x \(posts) post(s)\n".utf8))
         }
     }
 }

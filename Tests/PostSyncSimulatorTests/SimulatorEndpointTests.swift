@@ -11,7 +11,8 @@ import Testing
         let world = makeWorld(clock: clock)
         let accounts = await world.accounts()
         let account = try #require(accounts.first)
-        var target: String? = "/v25.0/\(account.externalId)/media?fields=id,caption,like_count,timestamp&limit=7"
+        var target: String? =
+            "/v25.0/\(account.externalId)/media?fields=id,caption,like_count,timestamp&limit=7"
             + "&access_token=\(account.accessToken)"
         var ids: [String] = []
         var pages = 0
@@ -36,10 +37,11 @@ import Testing
         let world = makeWorld(clock: ManualClock())
         let accounts = await world.accounts()
         let account = try #require(accounts.first)
-        let response = await world.handle(SimulatorHTTPRequest(
-            method: "GET",
-            target: "/v25.0/me/media?fields=id,like_count,timestamp&limit=100&access_token=\(account.accessToken)"
-        ))
+        let response = await world.handle(
+            SimulatorHTTPRequest(
+                method: "GET",
+                target: "/v25.0/me/media?fields=id,like_count,timestamp&limit=100&access_token=\(account.accessToken)"
+            ))
         let data = try #require(try jsonObject(response)["data"] as? [[String: Any]])
         let posts = await world.posts(platform: "instagram", externalId: account.externalId)
         for (item, post) in zip(data, posts) {
@@ -57,17 +59,20 @@ import Testing
         let account = try #require(accounts.first)
         let posts = await world.posts(platform: "instagram", externalId: account.externalId)
         let post = try #require(posts.first)
-        let ok = await world.handle(SimulatorHTTPRequest(
-            method: "GET", target: "/v22.0/\(post.id)/insights?metric=views,reach,saved,shares&access_token=\(account.accessToken)"
-        ))
+        let ok = await world.handle(
+            SimulatorHTTPRequest(
+                method: "GET",
+                target: "/v22.0/\(post.id)/insights?metric=views,reach,saved,shares&access_token=\(account.accessToken)"
+            ))
         let entries = try #require(try jsonObject(ok)["data"] as? [[String: Any]])
         let values = entries.map { (($0["values"] as? [[String: Any]])?.first?["value"] as? Int) ?? -1 }
         #expect(values == [post.views, post.reach, post.saves, post.shares])
         #expect(entries.first?["id"] as? String == "\(post.id)/insights/views/lifetime")
 
-        let deprecated = await world.handle(SimulatorHTTPRequest(
-            method: "GET", target: "/v22.0/\(post.id)/insights?metric=impressions&access_token=\(account.accessToken)"
-        ))
+        let deprecated = await world.handle(
+            SimulatorHTTPRequest(
+                method: "GET", target: "/v22.0/\(post.id)/insights?metric=impressions&access_token=\(account.accessToken)"
+            ))
         #expect(deprecated.status == 400)
         #expect((try jsonObject(deprecated)["error"] as? [String: Any])?["code"] as? Int == 100)
     }
@@ -77,28 +82,33 @@ import Testing
         let world = makeWorld(clock: ManualClock())
         let accounts = await world.accounts()
         let instagramLogin = accounts[0]
-        let refreshed = await world.handle(SimulatorHTTPRequest(
-            method: "GET", target: "/refresh_access_token?grant_type=ig_refresh_token&access_token=\(instagramLogin.accessToken)"
-        ))
+        let refreshed = await world.handle(
+            SimulatorHTTPRequest(
+                method: "GET",
+                target: "/refresh_access_token?grant_type=ig_refresh_token&access_token=\(instagramLogin.accessToken)"
+            ))
         #expect(refreshed.status == 200)
         let body = try jsonObject(refreshed)
         let newToken = try #require(body["access_token"] as? String)
         #expect(body["expires_in"] as? Int == 5_184_000)
         #expect(body["token_type"] as? String == "bearer")
         for token in [instagramLogin.accessToken, newToken] {
-            let media = await world.handle(SimulatorHTTPRequest(
-                method: "GET", target: "/v25.0/\(instagramLogin.externalId)/media?access_token=\(token)"
-            ))
+            let media = await world.handle(
+                SimulatorHTTPRequest(
+                    method: "GET", target: "/v25.0/\(instagramLogin.externalId)/media?access_token=\(token)"
+                ))
             #expect(media.status == 200)
         }
         // The new token is too young to be refreshed again; Facebook Login tokens are never refreshable.
-        let tooNew = await world.handle(SimulatorHTTPRequest(
-            method: "GET", target: "/refresh_access_token?grant_type=ig_refresh_token&access_token=\(newToken)"
-        ))
+        let tooNew = await world.handle(
+            SimulatorHTTPRequest(
+                method: "GET", target: "/refresh_access_token?grant_type=ig_refresh_token&access_token=\(newToken)"
+            ))
         #expect(tooNew.status == 400)
-        let facebook = await world.handle(SimulatorHTTPRequest(
-            method: "GET", target: "/refresh_access_token?grant_type=ig_refresh_token&access_token=\(accounts[1].accessToken)"
-        ))
+        let facebook = await world.handle(
+            SimulatorHTTPRequest(
+                method: "GET", target: "/refresh_access_token?grant_type=ig_refresh_token&access_token=\(accounts[1].accessToken)"
+            ))
         #expect(facebook.status == 400)
     }
 

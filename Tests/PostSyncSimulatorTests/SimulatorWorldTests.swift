@@ -188,7 +188,8 @@ import Testing
         // Admin requests are not part of the platform request log.
         let logged = await world.requestCount()
         #expect(logged == 0)
-        let published = await world.handle(SimulatorHTTPRequest(method: "POST", target: "/_sim/publish?account=tiktok:sim-open-0001"))
+        let published = await world.handle(
+            SimulatorHTTPRequest(method: "POST", target: "/_sim/publish?account=tiktok:sim-open-0001"))
         let post = try decoder.decode(SimulatedPost.self, from: published.body)
         let newest = await world.posts(platform: "tiktok", externalId: "sim-open-0001").first
         #expect(newest == post)

@@ -47,7 +47,8 @@ import Testing
             var events: [String] = []
             for delivery in received.dropFirst() {
                 let parts = try #require(PythonHMAC.tiktokParts(delivery.headers["tiktok-signature"] ?? ""))
-                let hex = try PythonHMAC.hex(key: configuration.tiktokClientSecret, message: Data("\(parts.t).".utf8) + delivery.body)
+                let hex = try PythonHMAC.hex(
+                    key: configuration.tiktokClientSecret, message: Data("\(parts.t).".utf8) + delivery.body)
                 #expect(parts.s == hex)
                 let seconds = try #require(Double(parts.t))
                 #expect(abs(Date().timeIntervalSince1970 - seconds) < 60)
@@ -76,7 +77,8 @@ import Testing
                 webhookURL: url + "/", appSecret: "s", tiktokClientSecret: "t", tiktokClientKey: "k", httpClient: .shared)
             let status = try await sender.deliverInstagram(accountIDs: ["1", "2", "1"])
             #expect(status == 200)
-            let tiktokStatus = try await sender.deliverTikTok(openID: "o", event: "authorization.removed", content: #"{"reason":1}"#)
+            let tiktokStatus = try await sender.deliverTikTok(
+                openID: "o", event: "authorization.removed", content: #"{"reason":1}"#)
             #expect(tiktokStatus == 200)
             let received = try await receiver.collect(2, timeout: .seconds(20))
             #expect(received.map(\.path) == ["/webhooks/instagram", "/webhooks/tiktok"])

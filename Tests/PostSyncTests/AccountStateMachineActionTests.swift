@@ -52,8 +52,10 @@ import Testing
         #expect(m.handle(.tokenSaved, random: &random) == .fetch, "the new pair is used only once saved")
         #expect(!m.hasUnsavedTokens && m.refreshedInRun)
         #expect(m.handle(.accessTokenRejected("revoked", canRefresh: true), random: &random) == .fail(.authDead("revoked")))
-        #expect(m.handle(.runFinished(.authDead("revoked"), now: start), random: &random) == .persist(
-            AccountSchedule(state: .needsReauth, nextSyncAt: nil, consecutiveFailures: 1, lastError: "revoked")))
+        #expect(
+            m.handle(.runFinished(.authDead("revoked"), now: start), random: &random)
+                == .persist(
+                    AccountSchedule(state: .needsReauth, nextSyncAt: nil, consecutiveFailures: 1, lastError: "revoked")))
     }
 
     /// Should call auth dead at once when no refresh token is stored, and when the policy says so.
@@ -111,10 +113,16 @@ import Testing
     /// Should clear needs_reauth on a new token and sync at once; autoSync does not revive it.
     @Test func tokenReplacedRevivesDeadAuth() {
         var random = SplitMix64(seed: 1)
-        var m = machine { $0.state = .needsReauth; $0.consecutiveFailures = 3; $0.lastError = "dead" }
-        #expect(m.handle(.autoSyncChanged(true, now: start), random: &random)
-            == .persist(AccountSchedule(state: .needsReauth, nextSyncAt: nil, consecutiveFailures: 3, lastError: "dead")))
-        #expect(m.handle(.tokenReplaced(now: start), random: &random) == .persist(AccountSchedule(state: .idle, nextSyncAt: start)))
+        var m = machine {
+            $0.state = .needsReauth
+            $0.consecutiveFailures = 3
+            $0.lastError = "dead"
+        }
+        #expect(
+            m.handle(.autoSyncChanged(true, now: start), random: &random)
+                == .persist(AccountSchedule(state: .needsReauth, nextSyncAt: nil, consecutiveFailures: 3, lastError: "dead")))
+        #expect(
+            m.handle(.tokenReplaced(now: start), random: &random) == .persist(AccountSchedule(state: .idle, nextSyncAt: start)))
         #expect(m.isActive)
     }
 
@@ -123,12 +131,14 @@ import Testing
     @Test func parking() {
         var random = SplitMix64(seed: 1)
         var revoked = machine()
-        #expect(revoked.handle(.authorizationRemoved("removed"), random: &random)
-            == .persist(AccountSchedule(state: .needsReauth, nextSyncAt: nil, lastError: "removed")))
+        #expect(
+            revoked.handle(.authorizationRemoved("removed"), random: &random)
+                == .persist(AccountSchedule(state: .needsReauth, nextSyncAt: nil, lastError: "removed")))
         #expect(!revoked.isActive)
         var looping = machine()
-        #expect(looping.handle(.quarantined("crash loop"), random: &random)
-            == .persist(AccountSchedule(state: .quarantined, nextSyncAt: nil, lastError: "crash loop")))
+        #expect(
+            looping.handle(.quarantined("crash loop"), random: &random)
+                == .persist(AccountSchedule(state: .quarantined, nextSyncAt: nil, lastError: "crash loop")))
         #expect(!looping.isActive)
         #expect(!machine { $0.autoSync = false }.isActive)
         #expect(machine { $0.state = .backoff }.isActive, "accounts in backoff are tried by sync --all")
@@ -149,13 +159,18 @@ import Testing
 
     /// Should map what a run threw to its outcome and SyncLog status.
     @Test func errorsToOutcomes() {
-        #expect(AccountStateMachine.outcome(of: PlatformError.deadAuth("190")) == .authDead(PlatformError.deadAuth("190").description))
-        #expect(AccountStateMachine.outcome(of: PlatformError.rateLimited(retryAfter: .seconds(60), "17"))
-            == .failed(PlatformError.rateLimited(retryAfter: .seconds(60), "17").description, retryAfter: .seconds(60)))
-        #expect(AccountStateMachine.outcome(of: PlatformError.transient("503"))
-            == .failed(PlatformError.transient("503").description, retryAfter: nil))
-        #expect(AccountStateMachine.outcome(of: DeadlineExceeded(limit: .seconds(55)))
-            == .failed("sync deadline of 55s exceeded", retryAfter: nil))
+        #expect(
+            AccountStateMachine.outcome(of: PlatformError.deadAuth("190")) == .authDead(PlatformError.deadAuth("190").description)
+        )
+        #expect(
+            AccountStateMachine.outcome(of: PlatformError.rateLimited(retryAfter: .seconds(60), "17"))
+                == .failed(PlatformError.rateLimited(retryAfter: .seconds(60), "17").description, retryAfter: .seconds(60)))
+        #expect(
+            AccountStateMachine.outcome(of: PlatformError.transient("503"))
+                == .failed(PlatformError.transient("503").description, retryAfter: nil))
+        #expect(
+            AccountStateMachine.outcome(of: DeadlineExceeded(limit: .seconds(55)))
+                == .failed("sync deadline of 55s exceeded", retryAfter: nil))
         #expect(AccountStateMachine.outcome(of: RunEnded(outcome: .authDead("x"))) == .authDead("x"))
         struct Boom: Error {}
         guard case .crashed(let message) = AccountStateMachine.outcome(of: Boom()) else {

@@ -117,9 +117,19 @@ import Testing
     /// Should keep a persisted next sync across a restart instead of stampeding or forgetting.
     @Test func restoresPersistedSchedule() {
         let next = start.addingTimeInterval(600)
-        let machine = AccountStateMachine(settings: settings, record: record { $0.nextSyncAt = next; $0.lastSyncAt = self.start }, now: start)
+        let machine = AccountStateMachine(
+            settings: settings,
+            record: record {
+                $0.nextSyncAt = next
+                $0.lastSyncAt = self.start
+            }, now: start)
         #expect(machine.next(now: start) == .sleep(until: next))
-        let stuck = AccountStateMachine(settings: settings, record: record { $0.state = .syncing; $0.nextSyncAt = self.start }, now: start)
+        let stuck = AccountStateMachine(
+            settings: settings,
+            record: record {
+                $0.state = .syncing
+                $0.nextSyncAt = self.start
+            }, now: start)
         #expect(stuck.state == .idle, "a run interrupted by a crash is just due again")
         let dead = AccountStateMachine(settings: settings, record: record { $0.state = .needsReauth }, now: start)
         #expect(dead.next(now: start) == .sleep(until: nil))
@@ -157,7 +167,9 @@ extension AccountStateMachine {
     let now = Date(timeIntervalSince1970: 1_795_000_000)
     let policy = TokenPolicy(instagramRefreshBefore: .seconds(7 * 86_400), tiktokRefreshBefore: .seconds(600))
 
-    func account(_ platform: Platform, login: InstagramLogin? = nil, expiresIn: TimeInterval?, issuedAgo: TimeInterval? = nil) -> AccountRecord {
+    func account(_ platform: Platform, login: InstagramLogin? = nil, expiresIn: TimeInterval?, issuedAgo: TimeInterval? = nil)
+        -> AccountRecord
+    {
         AccountRecord(
             id: AccountID(platform: platform, externalID: "x"), login: login, accessToken: "t", refreshToken: "r",
             tokenExpiresAt: expiresIn.map { now.addingTimeInterval($0) },
@@ -166,9 +178,15 @@ extension AccountStateMachine {
 
     /// Should refresh an Instagram Login token only once it is 24 h old and within refresh_before of expiry.
     @Test func instagramRefreshTiming() {
-        #expect(policy.decide(account(.instagram, login: .instagram, expiresIn: 30 * 86_400, issuedAgo: 30 * 86_400), now: now) == .use)
-        #expect(policy.decide(account(.instagram, login: .instagram, expiresIn: 6 * 86_400, issuedAgo: 54 * 86_400), now: now) == .refresh)
-        #expect(policy.decide(account(.instagram, login: .instagram, expiresIn: 6 * 86_400, issuedAgo: 3600), now: now) == .use, "younger than 24 h")
+        #expect(
+            policy.decide(account(.instagram, login: .instagram, expiresIn: 30 * 86_400, issuedAgo: 30 * 86_400), now: now)
+                == .use)
+        #expect(
+            policy.decide(account(.instagram, login: .instagram, expiresIn: 6 * 86_400, issuedAgo: 54 * 86_400), now: now)
+                == .refresh)
+        #expect(
+            policy.decide(account(.instagram, login: .instagram, expiresIn: 6 * 86_400, issuedAgo: 3600), now: now) == .use,
+            "younger than 24 h")
         // Unknown issue time: taken as 60 days before expiry.
         #expect(policy.decide(account(.instagram, login: .instagram, expiresIn: 6 * 86_400), now: now) == .refresh)
         guard case .dead = policy.decide(account(.instagram, login: .instagram, expiresIn: -1), now: now) else {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PostSync
 
 /// A fixed "now": 2026-11-29T01:02:03Z.
@@ -28,8 +29,9 @@ private func sampleAccounts() -> [AccountView] {
     [
         account("instagram:17841400000000001"),
         account("tiktok:abc", expiresIn: 3_600, refreshExpiresIn: 300 * 86_400, posts: 1_234),
-        account("instagram:17841400000000002", state: .needsReauth, lastStatus: .error, nextSyncIn: nil,
-                expiresIn: -60, lastError: "token expired"),
+        account(
+            "instagram:17841400000000002", state: .needsReauth, lastStatus: .error, nextSyncIn: nil,
+            expiresIn: -60, lastError: "token expired"),
         account("instagram:3", state: .paused, autoSync: false, lastStatus: nil, lastSyncAgo: nil, nextSyncIn: nil, posts: 0),
     ]
 }
@@ -111,7 +113,8 @@ private func text(_ line: String, from offset: Int) -> Substring {
     /// Should write no escape code at all in plain style, and wrap toned text in colour otherwise.
     @Test func plainStyleHasNoEscapes() {
         let accounts = sampleAccounts()
-        let plain = StatusTable.table(accounts, now: now, style: .plain, timeZone: utc)
+        let plain =
+            StatusTable.table(accounts, now: now, style: .plain, timeZone: utc)
             + LogLine.render(entry(status: .error, error: "boom"), style: .plain, timeZone: utc)
             + (try! PostTable.render(samplePosts(), style: .plain, timeZone: utc))
         #expect(!plain.contains("\u{1B}"))
@@ -133,16 +136,18 @@ private func text(_ line: String, from offset: Int) -> Substring {
             columns: [TextTable.Column("NAME"), TextTable.Column("COUNT", alignment: .right), TextTable.Column("NOTE")],
             rows: [["a", "1", "x"], ["longer-name", "12345", ""], [TextTable.Cell("red", tone: .bad), "7", "last"]])
         let plain = table.render(style: .plain).split(separator: "\n").map(String.init)
-        #expect(plain == [
-            "NAME         COUNT  NOTE",
-            "a                1  x",
-            "longer-name  12345",
-            "red              7  last",
-        ])
+        #expect(
+            plain == [
+                "NAME         COUNT  NOTE",
+                "a                1  x",
+                "longer-name  12345",
+                "red              7  last",
+            ])
         // Colour is added after padding: stripping it gives the plain table back.
         let colored = table.render(style: TerminalStyle(colored: true))
-        #expect(colored.replacingOccurrences(of: "\u{1B}[31m", with: "").replacingOccurrences(of: "\u{1B}[0m", with: "")
-            == plain.joined(separator: "\n"))
+        #expect(
+            colored.replacingOccurrences(of: "\u{1B}[31m", with: "").replacingOccurrences(of: "\u{1B}[0m", with: "")
+                == plain.joined(separator: "\n"))
     }
 
     /// Should start every account row's cells under their headers, with POSTS right-aligned.
@@ -173,7 +178,8 @@ private func text(_ line: String, from offset: Int) -> Substring {
 
     /// Should summarise the daemon on one line with uptime and account health counts.
     @Test func header() {
-        let status = DaemonStatus(version: "0.1.0", startedAt: now.addingTimeInterval(-(3 * 3_600 + 2 * 60)), accounts: sampleAccounts())
+        let status = DaemonStatus(
+            version: "0.1.0", startedAt: now.addingTimeInterval(-(3 * 3_600 + 2 * 60)), accounts: sampleAccounts())
         #expect(StatusTable.header(status, now: now) == "postsync 0.1.0, up 3h 2m, 4 accounts: 2 ok, 1 failing, 1 paused")
         #expect(StatusTable.accountSummary([account("tiktok:a")]) == "1 account: 1 ok, 0 failing")
         #expect(StatusTable.accountSummary([]) == "no accounts")
@@ -182,10 +188,11 @@ private func text(_ line: String, from offset: Int) -> Substring {
     /// Should explain a failing account and say how to fix a dead token.
     @Test func problems() {
         let problems = StatusTable.problems(sampleAccounts(), now: now)
-        #expect(problems == [
-            "instagram:17841400000000002: needs a new token (token expired); "
-                + "set it with `postsync accounts set-token instagram:17841400000000002 --access-token-file FILE`",
-        ])
+        #expect(
+            problems == [
+                "instagram:17841400000000002: needs a new token (token expired); "
+                    + "set it with `postsync accounts set-token instagram:17841400000000002 --access-token-file FILE`"
+            ])
     }
 
     /// Should never show a token, whatever the account holds.
@@ -204,16 +211,20 @@ private func text(_ line: String, from offset: Int) -> Substring {
 
     /// Should render a SyncLog entry on one line in local time, with padded trigger and status.
     @Test func logLines() {
-        #expect(LogLine.render(entry(), style: .plain, timeZone: utc)
-            == "2026-11-29 01:02:03  instagram:17841400000000001  schedule  success  found 25 synced 3  412ms")
-        #expect(LogLine.render(entry(status: .error, error: "rate\nlimited", duration: 12_345), style: .plain, timeZone: utc)
-            == "2026-11-29 01:02:03  instagram:17841400000000001  schedule  error    found 25 synced 3  12.3s  rate limited")
+        #expect(
+            LogLine.render(entry(), style: .plain, timeZone: utc)
+                == "2026-11-29 01:02:03  instagram:17841400000000001  schedule  success  found 25 synced 3  412ms")
+        #expect(
+            LogLine.render(entry(status: .error, error: "rate\nlimited", duration: 12_345), style: .plain, timeZone: utc)
+                == "2026-11-29 01:02:03  instagram:17841400000000001  schedule  error    found 25 synced 3  12.3s  rate limited")
         var refreshed = entry()
         refreshed.trigger = .cron
         refreshed.tokenRefreshed = true
         refreshed.attempt = 3
-        #expect(LogLine.render(refreshed, style: .plain, timeZone: utc)
-            == "2026-11-29 01:02:03  instagram:17841400000000001  cron      success  found 25 synced 3  412ms  token refreshed  attempt 3")
+        #expect(
+            LogLine.render(refreshed, style: .plain, timeZone: utc)
+                == "2026-11-29 01:02:03  instagram:17841400000000001  cron      success  found 25 synced 3  412ms  token refreshed  attempt 3"
+        )
         let colored = LogLine.render(entry(status: .partial), style: TerminalStyle(colored: true), timeZone: utc)
         #expect(colored.contains("\u{1B}[33mpartial\u{1B}[0m  found"))
     }

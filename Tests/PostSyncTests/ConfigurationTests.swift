@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PostSync
 
 @Suite struct ConfigurationTests {
@@ -53,10 +54,12 @@ import Testing
 
     /// Loads `yaml` with secret files read from `files` instead of the disk.
     static func load(_ yaml: String, files: [String: String] = [:]) throws -> Configuration {
-        try ConfigurationLoader.load(yaml: yaml, readFile: { path in
-            guard let contents = files[path] else { throw NoSuchFile() }
-            return contents
-        })
+        try ConfigurationLoader.load(
+            yaml: yaml,
+            readFile: { path in
+                guard let contents = files[path] else { throw NoSuchFile() }
+                return contents
+            })
     }
 
     /// The error that loading `yaml` throws; records an issue when it loads fine.
@@ -140,9 +143,11 @@ import Testing
     /// Should name `sync.interval` when its value is not a duration.
     @Test func rejectsBadDuration() throws {
         let error = try Self.loadError("sync:\n  interval: 15x\n")
-        #expect(error == ConfigurationError(
-            key: "sync.interval", message: "\"15x\" is not a duration (use 30s, 15m, 6h or 7d)"
-        ))
+        #expect(
+            error
+                == ConfigurationError(
+                    key: "sync.interval", message: "\"15x\" is not a duration (use 30s, 15m, 6h or 7d)"
+                ))
         #expect(error.description == "config: sync.interval: \"15x\" is not a duration (use 30s, 15m, 6h or 7d)")
         #expect(try Self.loadError("sync: { deadline: 0s }").key == "sync.deadline")
         #expect(try Self.loadError("sync: { interval: { every: 5m } }").key == "sync.interval")

@@ -25,18 +25,24 @@ import Testing
             var transcript = ""
 
             let add = try await daemon.cli(
-                ["accounts", "add", "instagram", "--user-id", ig.externalId, "--access-token-file", "-", "--username", ig.username],
+                [
+                    "accounts", "add", "instagram", "--user-id", ig.externalId, "--access-token-file", "-", "--username",
+                    ig.username,
+                ],
                 stdin: ig.accessToken + "\n")
             #expect(add.status == 0, "\(add.stderr)")
             transcript += add.stdout + add.stderr
             let refreshFile = daemon.stateDirectory + ".refresh"
             try (tt.refreshToken! + "\n").write(toFile: refreshFile, atomically: true, encoding: .utf8)
             let addTikTok = try await daemon.cli(
-                ["accounts", "add", "tiktok", "--open-id", tt.externalId, "--access-token-file", "-",
-                 "--refresh-token-file", refreshFile, "--expires-at", Timestamp.format(tt.expiresAt)],
+                [
+                    "accounts", "add", "tiktok", "--open-id", tt.externalId, "--access-token-file", "-",
+                    "--refresh-token-file", refreshFile, "--expires-at", Timestamp.format(tt.expiresAt),
+                ],
                 stdin: tt.accessToken)
             #expect(addTikTok.status == 0, "\(addTikTok.stderr)")
-            let again = try await daemon.cli(["accounts", "add", "instagram", "--user-id", ig.externalId, "--access-token-file", "-"], stdin: "x")
+            let again = try await daemon.cli(
+                ["accounts", "add", "instagram", "--user-id", ig.externalId, "--access-token-file", "-"], stdin: "x")
             #expect(again.status == 1)
             #expect(again.stderr.contains("account_exists"))
             transcript += again.stdout + again.stderr
@@ -94,7 +100,8 @@ import Testing
 
             var r = try await daemon.curl("GET", "/v1/status")
             #expect(r.status == 200 && r.body.contains("\"version\""))
-            r = try await daemon.curl("POST", "/v1/accounts", body: #"{"platform":"instagram","externalId":"1","accessToken":"t","extra":true}"#)
+            r = try await daemon.curl(
+                "POST", "/v1/accounts", body: #"{"platform":"instagram","externalId":"1","accessToken":"t","extra":true}"#)
             #expect(r.status == 400 && r.body.contains("invalid_request") && r.body.contains("extra"))
             r = try await daemon.curl("POST", "/v1/accounts", body: #"{"platform":"instagram","externalId":"1","accessToken":5}"#)
             #expect(r.status == 400 && r.body.contains("accessToken"))
@@ -102,12 +109,19 @@ import Testing
             #expect(r.status == 400)
             r = try await daemon.curl("POST", "/v1/accounts", body: #"{"platform":"tiktok","externalId":"x","accessToken":"t"}"#)
             #expect(r.status == 400 && r.body.contains("refreshToken"))
-            #expect(try await daemon.curl("GET", "/v1/accounts").body.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "nothing changed")
+            #expect(
+                try await daemon.curl("GET", "/v1/accounts").body.trimmingCharacters(in: .whitespacesAndNewlines) == "[]",
+                "nothing changed")
 
-            r = try await daemon.curl("POST", "/v1/accounts", body: #"{"platform":"instagram","externalId":"\#(ig.externalId)","accessToken":"\#(ig.accessToken)","autoSync":false}"#)
+            r = try await daemon.curl(
+                "POST", "/v1/accounts",
+                body:
+                    #"{"platform":"instagram","externalId":"\#(ig.externalId)","accessToken":"\#(ig.accessToken)","autoSync":false}"#
+            )
             #expect(r.status == 201)
             #expect(!r.body.contains(ig.accessToken))
-            r = try await daemon.curl("POST", "/v1/accounts", body: #"{"platform":"instagram","externalId":"\#(ig.externalId)","accessToken":"x"}"#)
+            r = try await daemon.curl(
+                "POST", "/v1/accounts", body: #"{"platform":"instagram","externalId":"\#(ig.externalId)","accessToken":"x"}"#)
             #expect(r.status == 409 && r.body.contains("account_exists"))
             r = try await daemon.curl("GET", "/v1/accounts/\(id)")
             #expect(r.status == 200)
@@ -131,7 +145,8 @@ import Testing
             r = try await daemon.curl("POST", "/v1/sync?wait=true")
             let summary = try Self.decode(SyncAllSummary.self, r.body)
             #expect(r.status == 200 && summary.total == 1 && summary.synced == 1 && summary.failed == 0)
-            r = try await daemon.curl("PUT", "/v1/accounts/\(encoded)/token", body: #"{"accessToken":"\#(ig.accessToken)","refreshToken":"nope"}"#)
+            r = try await daemon.curl(
+                "PUT", "/v1/accounts/\(encoded)/token", body: #"{"accessToken":"\#(ig.accessToken)","refreshToken":"nope"}"#)
             #expect(r.status == 400)
             r = try await daemon.curl("PUT", "/v1/accounts/\(encoded)/token", body: #"{"accessToken":"\#(ig.accessToken)"}"#)
             #expect(r.status == 200 && !r.body.contains(ig.accessToken))
@@ -166,16 +181,20 @@ import Testing
         #expect(status.stderr.contains(directory + "/control.sock"))
         let writer = try SyncLogWriter(directory: directory, maxBytes: 1 << 20, keep: 2)
         for n in 0..<3 {
-            _ = try await writer.append(SyncLogEntry(
-                accountId: "tiktok:x\(n)", platform: .tiktok, trigger: .schedule, postsFound: n, postsSynced: n, status: .success,
-                errorMessage: nil, duration: 5, createdAt: Date(), startedAt: Date(), apiCalls: 1, tokenRefreshed: false, attempt: 1))
+            _ = try await writer.append(
+                SyncLogEntry(
+                    accountId: "tiktok:x\(n)", platform: .tiktok, trigger: .schedule, postsFound: n, postsSynced: n,
+                    status: .success,
+                    errorMessage: nil, duration: 5, createdAt: Date(), startedAt: Date(), apiCalls: 1, tokenRefreshed: false,
+                    attempt: 1))
         }
         await writer.close()
         let logs = try await ProcessRunner.run(ProcessRunner.postsync, ["logs", "--json", "-n", "2", "--state-dir", directory])
         #expect(logs.status == 0)
         let seqs = try logs.stdout.split(separator: "\n").map { try Self.decode(SyncLogEntry.self, String($0)).seq }
         #expect(seqs == [2, 3])
-        let filtered = try await ProcessRunner.run(ProcessRunner.postsync, ["logs", "--json", "--account", "tiktok:x0", "--state-dir", directory])
+        let filtered = try await ProcessRunner.run(
+            ProcessRunner.postsync, ["logs", "--json", "--account", "tiktok:x0", "--state-dir", directory])
         #expect(filtered.stdout.split(separator: "\n").count == 1)
     }
 
@@ -183,8 +202,10 @@ import Testing
     @Test func followAcrossRotation() async throws {
         try await withDaemonProcess(simulator: Self.sim, extraYAML: "synclog: { max_bytes: 2KiB, keep: 50 }") { world, daemon in
             for account in await world.accounts() {
-                let r = try await daemon.curl("POST", "/v1/accounts", body: try String(
-                    data: JSONCoding.encoder().encode(account.newAccount), encoding: .utf8)!)
+                let r = try await daemon.curl(
+                    "POST", "/v1/accounts",
+                    body: try String(
+                        data: JSONCoding.encoder().encode(account.newAccount), encoding: .utf8)!)
                 #expect(r.status == 201)
             }
             let follower = try daemon.scope.start(
@@ -200,7 +221,9 @@ import Testing
             try await eventually("follower caught up") {
                 follower.output().stdout.split(separator: "\n").count >= min(written.count, 10) + (written.count - 10)
             }
-            let seen = try follower.output().stdout.split(separator: "\n").map { try Self.decode(SyncLogEntry.self, String($0)).seq }
+            let seen = try follower.output().stdout.split(separator: "\n").map {
+                try Self.decode(SyncLogEntry.self, String($0)).seq
+            }
             // The follower starts with the last 10 entries written before it, then every new one.
             #expect(seen == Array(seen.first!...written.last!), "no entry lost or repeated")
             #expect(seen.last == written.last)

@@ -77,7 +77,8 @@ import Testing
                 // One like on one TikTok post: one changed row, one more metrics row.
                 let tiktok = ids.first { $0.platform == .tiktok }!
                 let newest = await world.posts(platform: "tiktok", externalId: tiktok.externalID)[0]
-                await world.setMetrics(platform: "tiktok", postId: newest.id, likes: newest.likes + 5, comments: nil, views: nil, shares: nil)
+                await world.setMetrics(
+                    platform: "tiktok", postId: newest.id, likes: newest.likes + 5, comments: nil, views: nil, shares: nil)
                 _ = try await daemon.supervisor.syncOnce()
                 let last = try SyncLogReader(directory: daemon.stateDirectory).readAll().entries.suffix(4)
                 #expect(last.first { $0.accountId == tiktok.description }?.postsSynced == 1)
@@ -102,9 +103,11 @@ import Testing
             try await Self.withDaemon(config, directory: directory) { daemon in
                 try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 // Due for refresh: expires within tiktok.refresh_before (10 min).
-                try await daemon.store.saveTokens(id, TokenUpdate(
-                    accessToken: tiktok.accessToken, refreshToken: nil, expiresAt: Date().addingTimeInterval(60),
-                    refreshExpiresAt: nil, refreshedAt: Date()))
+                try await daemon.store.saveTokens(
+                    id,
+                    TokenUpdate(
+                        accessToken: tiktok.accessToken, refreshToken: nil, expiresAt: Date().addingTimeInterval(60),
+                        refreshExpiresAt: nil, refreshedAt: Date()))
                 _ = try await daemon.supervisor.syncOnce()
                 let entry = try SyncLogReader(directory: directory).readAll().entries.first { $0.accountId == id.description }
                 #expect(entry?.tokenRefreshed == true && entry?.status == .success, "\(entry?.errorMessage ?? "")")
@@ -116,13 +119,17 @@ import Testing
             }
             // A new daemon on the same state refreshes again with the stored (rotated) token.
             try await Self.withDaemon(config, directory: directory) { daemon in
-                try await daemon.store.saveTokens(id, TokenUpdate(
-                    accessToken: try await daemon.store.account(id)!.accessToken, refreshToken: nil,
-                    expiresAt: Date().addingTimeInterval(60), refreshExpiresAt: nil, refreshedAt: Date()))
+                try await daemon.store.saveTokens(
+                    id,
+                    TokenUpdate(
+                        accessToken: try await daemon.store.account(id)!.accessToken, refreshToken: nil,
+                        expiresAt: Date().addingTimeInterval(60), refreshExpiresAt: nil, refreshedAt: Date()))
                 _ = try await daemon.supervisor.syncOnce()
                 let entries = try SyncLogReader(directory: directory).readAll().entries.filter { $0.accountId == id.description }
                 #expect(entries.count == 2)
-                #expect(entries.last?.tokenRefreshed == true && entries.last?.status == .success, "\(entries.last?.errorMessage ?? "")")
+                #expect(
+                    entries.last?.tokenRefreshed == true && entries.last?.status == .success,
+                    "\(entries.last?.errorMessage ?? "")")
                 #expect(try await daemon.store.account(id)?.state != .needsReauth)
             }
         }

@@ -56,7 +56,8 @@ import Testing
 
             let body = Self.instagramBody([accepted.externalID])
             let signature = "sha256=" + (try IndependentHMAC.openssl(key: Self.appSecret, message: body))
-            let ok = try await listener.send(.POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: body)
+            let ok = try await listener.send(
+                .POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: body)
             #expect(ok.status == 200, "\(ok.text)")
             try await eventually("the webhook sync of \(accepted)") { try listener.entries(accepted, .webhook).count == 1 }
             #expect(try listener.entries(accepted, .webhook).first?.status == .success)
@@ -80,7 +81,8 @@ import Testing
             let unsigned = try await listener.send(.POST, "/webhooks/instagram", body: target)
             #expect(unsigned.status == 401)
             let otherSecret = "sha256=" + (try IndependentHMAC.python(key: "not-the-app-secret", message: target))
-            let wrongKey = try await listener.send(.POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", otherSecret)], body: target)
+            let wrongKey = try await listener.send(
+                .POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", otherSecret)], body: target)
             #expect(wrongKey.status == 401)
 
             // Flush the victim's mailbox with a manual run: a queued webhook trigger would run
@@ -91,7 +93,8 @@ import Testing
             #expect(try listener.entries(victim).map(\.trigger) == [.schedule, .manual])
 
             // The untouched body with the independent signature is still good.
-            let original = try await listener.send(.POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", "sha256=" + hex)], body: target)
+            let original = try await listener.send(
+                .POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", "sha256=" + hex)], body: target)
             #expect(original.status == 200)
             let metrics = try await listener.metrics()
             #expect(metrics.sum("postsync_webhook_deliveries_total", ["platform": "instagram", "result": "bad_signature"]) == 8)
@@ -103,17 +106,20 @@ import Testing
     @Test func tiktokStaleTimestampRejected() async throws {
         try await Self.withListener(Self.simulator(instagram: 0, tiktok: 1)) { listener in
             let account = listener.accounts[0]
-            let body = Self.tiktokBody(openID: account.externalID, event: "post.publish.publicly_available", content: Self.publishContent)
+            let body = Self.tiktokBody(
+                openID: account.externalID, event: "post.publish.publicly_available", content: Self.publishContent)
             // `now` is rounded down and the daemon reads its clock later, so 301 s in the past is
             // always stale; in the future a margin is needed (the exact edge is a unit test's job).
             let now = Int(Date().timeIntervalSince1970)
             for t in [now - 301, now - 3_600, now + 600] {
                 let header = try Self.tiktokSignature(body: body, timestamp: t)
-                let stale = try await listener.send(.POST, "/webhooks/tiktok", headers: [("TikTok-Signature", header)], body: body)
+                let stale = try await listener.send(
+                    .POST, "/webhooks/tiktok", headers: [("TikTok-Signature", header)], body: body)
                 #expect(stale.status == 401, "t = now \(t - now > 0 ? "+" : "")\(t - now)")
             }
             let fresh = try await listener.send(
-                .POST, "/webhooks/tiktok", headers: [("TikTok-Signature", try Self.tiktokSignature(body: body, timestamp: now))], body: body)
+                .POST, "/webhooks/tiktok", headers: [("TikTok-Signature", try Self.tiktokSignature(body: body, timestamp: now))],
+                body: body)
             #expect(fresh.status == 200, "\(fresh.text)")
             try await eventually("the webhook sync") { try listener.entries(account, .webhook).count == 1 }
             let metrics = try await listener.metrics()
@@ -137,7 +143,8 @@ import Testing
             let signature = "sha256=" + (try IndependentHMAC.openssl(key: Self.appSecret, message: body))
             let before = try listener.entries().count
 
-            let answer = try await listener.send(.POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: body)
+            let answer = try await listener.send(
+                .POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: body)
             #expect(answer.status == 200, "\(answer.text)")
             try await eventually("three webhook syncs") { try listener.entries(nil, .webhook).count >= 3 }
 
@@ -153,7 +160,8 @@ import Testing
 
             let metrics = try await listener.metrics()
             #expect(metrics.sum("postsync_webhook_deliveries_total", ["platform": "instagram", "result": "accepted"]) == 1)
-            #expect(metrics.sum("postsync_webhook_deliveries_total", ["platform": "instagram", "result": "unknown_account"]) == 100)
+            #expect(
+                metrics.sum("postsync_webhook_deliveries_total", ["platform": "instagram", "result": "unknown_account"]) == 100)
         }
     }
 
@@ -194,13 +202,16 @@ import Testing
             let other = listener.accounts[1]
             let now = Int(Date().timeIntervalSince1970)
 
-            let removal = Self.tiktokBody(openID: removed.externalID, event: "authorization.removed", content: #"{\"reason\": 1 }"#)
+            let removal = Self.tiktokBody(
+                openID: removed.externalID, event: "authorization.removed", content: #"{\"reason\": 1 }"#)
             let answer = try await listener.send(
-                .POST, "/webhooks/tiktok", headers: [("TikTok-Signature", try Self.tiktokSignature(body: removal, timestamp: now))],
+                .POST, "/webhooks/tiktok",
+                headers: [("TikTok-Signature", try Self.tiktokSignature(body: removal, timestamp: now))],
                 body: removal)
             #expect(answer.status == 200, "\(answer.text)")
             try await eventually("needs_reauth") {
-                try await listener.daemon.store.account(removed)?.state == .needsReauth && !listener.entries(removed, .webhook).isEmpty
+                try await listener.daemon.store.account(removed)?.state == .needsReauth
+                    && !listener.entries(removed, .webhook).isEmpty
             }
             let entry = try #require(try listener.entries(removed, .webhook).last)
             #expect(entry.status == .error && entry.apiCalls == 0)
@@ -209,9 +220,11 @@ import Testing
             #expect(view?.state == .needsReauth)
             #expect(view?.lastStatus == .error, "lastStatus is the status of the account's last SyncLog entry")
 
-            let publish = Self.tiktokBody(openID: other.externalID, event: "post.publish.publicly_available", content: Self.publishContent)
+            let publish = Self.tiktokBody(
+                openID: other.externalID, event: "post.publish.publicly_available", content: Self.publishContent)
             let synced = try await listener.send(
-                .POST, "/webhooks/tiktok", headers: [("TikTok-Signature", try Self.tiktokSignature(body: publish, timestamp: now))],
+                .POST, "/webhooks/tiktok",
+                headers: [("TikTok-Signature", try Self.tiktokSignature(body: publish, timestamp: now))],
                 body: publish)
             #expect(synced.status == 200)
             try await eventually("the webhook sync of \(other)") { try listener.entries(other, .webhook).count == 1 }
@@ -221,7 +234,8 @@ import Testing
             // An event for an unknown open_id is acknowledged and counted, not an error.
             let stranger = Self.tiktokBody(openID: "act.unknown0000000000000000", event: "post.publish.complete", content: "{}")
             let ignored = try await listener.send(
-                .POST, "/webhooks/tiktok", headers: [("TikTok-Signature", try Self.tiktokSignature(body: stranger, timestamp: now))],
+                .POST, "/webhooks/tiktok",
+                headers: [("TikTok-Signature", try Self.tiktokSignature(body: stranger, timestamp: now))],
                 body: stranger)
             #expect(ignored.status == 200)
             let metrics = try await listener.metrics()
@@ -237,11 +251,13 @@ import Testing
     /// trigger cron per active account for the right one.
     @Test func cronEndpoint() async throws {
         try await Self.withListener(Self.simulator(instagram: 2, tiktok: 1)) { listener in
-            let answer = try await listener.send(.POST, "/api/cron/sync-all", headers: [("Authorization", "Bearer \(Self.cronSecret)")])
+            let answer = try await listener.send(
+                .POST, "/api/cron/sync-all", headers: [("Authorization", "Bearer \(Self.cronSecret)")])
             #expect(answer.status == 404)
             #expect(try listener.entries(nil, .cron).isEmpty)
         }
-        try await Self.withListener(Self.simulator(instagram: 2, tiktok: 1), configure: { $0.cron.secret = Secret(Self.cronSecret) }) { listener in
+        let withCronSecret: @Sendable (inout Configuration) -> Void = { $0.cron.secret = Secret(Self.cronSecret) }
+        try await Self.withListener(Self.simulator(instagram: 2, tiktok: 1), configure: withCronSecret) { listener in
             for headers in [
                 [("Authorization", "Bearer wrong-secret")], [("Authorization", "Bearer \(Self.cronSecret)x")],
                 [("Authorization", "Basic \(Self.cronSecret)")], [("Authorization", Self.cronSecret)], [],
@@ -254,7 +270,8 @@ import Testing
             // One account's token is revoked at the platform: the summary reports it.
             let failing = listener.accounts.first { $0.platform == .instagram }!
             await listener.world.revokeToken(platform: "instagram", externalId: failing.externalID)
-            let answer = try await listener.send(.POST, "/api/cron/sync-all", headers: [("Authorization", "Bearer \(Self.cronSecret)")])
+            let answer = try await listener.send(
+                .POST, "/api/cron/sync-all", headers: [("Authorization", "Bearer \(Self.cronSecret)")])
             #expect(answer.status == 200, "\(answer.text)")
             #expect(answer.contentType.hasPrefix("application/json"))
             let object = try #require(try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])
@@ -274,12 +291,14 @@ import Testing
     /// Should answer 413 to a body over `http.max_body` (1 KiB here) on every POST route, with or
     /// without a valid signature and with or without Content-Length, and still accept a small one.
     @Test func oversizedBodyGets413() async throws {
-        try await Self.withListener(Self.simulator(instagram: 1, tiktok: 0), configure: { $0.http.maxBody = 1_024 }) { listener in
+        let smallBodies: @Sendable (inout Configuration) -> Void = { $0.http.maxBody = 1_024 }
+        try await Self.withListener(Self.simulator(instagram: 1, tiktok: 0), configure: smallBodies) { listener in
             let account = listener.accounts[0]
             let big = Self.instagramBody(Array(repeating: account.externalID, count: 20))
             #expect(big.count > 2_048)
             let signature = "sha256=" + (try IndependentHMAC.openssl(key: Self.appSecret, message: big))
-            var answer = try await listener.send(.POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: big)
+            var answer = try await listener.send(
+                .POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: big)
             #expect(answer.status == 413, "validly signed but too large")
             answer = try await listener.send(.POST, "/webhooks/instagram", body: big)
             #expect(answer.status == 413, "unsigned and too large: 413, not 401")
@@ -287,13 +306,15 @@ import Testing
             #expect(answer.status == 413)
             answer = try await listener.send(.POST, "/api/cron/sync-all", body: big)
             #expect(answer.status == 413)
-            answer = try await listener.sendChunked("/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: big)
+            answer = try await listener.sendChunked(
+                "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: big)
             #expect(answer.status == 413, "chunked, no Content-Length")
 
             let small = Self.instagramBody([account.externalID])
             #expect(small.count < 1_024)
             let smallSignature = "sha256=" + (try IndependentHMAC.openssl(key: Self.appSecret, message: small))
-            answer = try await listener.send(.POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", smallSignature)], body: small)
+            answer = try await listener.send(
+                .POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", smallSignature)], body: small)
             #expect(answer.status == 200)
             try await eventually("the small delivery's sync") { try listener.entries(account, .webhook).count == 1 }
         }
@@ -321,12 +342,15 @@ import Testing
             let account = listener.accounts.first { $0.platform == .instagram }!
             let body = Self.instagramBody([account.externalID])
             let signature = "sha256=" + (try IndependentHMAC.openssl(key: Self.appSecret, message: body))
-            var answer = try await listener.send(.POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: body)
+            var answer = try await listener.send(
+                .POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: body)
             #expect(answer.status == 200)
-            answer = try await listener.send(.POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: body)
+            answer = try await listener.send(
+                .POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", signature)], body: body)
             #expect(answer.status == 200, "duplicate")
             answer = try await listener.send(
-                .POST, "/webhooks/instagram", headers: [("X-Hub-Signature-256", "sha256=" + Self.flipBit(String(signature.dropFirst(7)), at: 5))],
+                .POST, "/webhooks/instagram",
+                headers: [("X-Hub-Signature-256", "sha256=" + Self.flipBit(String(signature.dropFirst(7)), at: 5))],
                 body: body)
             #expect(answer.status == 401)
             try await eventually("the webhook sync in the metrics") {
@@ -344,7 +368,8 @@ import Testing
 
             let metrics = try await listener.metrics()
             #expect(metrics.sum("postsync_syncs_total", ["trigger": "webhook"]) == 1)
-            #expect(metrics.sum("postsync_syncs_total", ["trigger": "webhook", "platform": "instagram", "status": "success"]) == 1)
+            #expect(
+                metrics.sum("postsync_syncs_total", ["trigger": "webhook", "platform": "instagram", "status": "success"]) == 1)
             #expect(metrics.sum("postsync_syncs_total", ["trigger": "schedule"]) == 3)
             #expect(metrics.sum("postsync_webhook_deliveries_total", ["result": "bad_signature"]) >= 1)
             #expect(metrics.sum("postsync_webhook_deliveries_total", ["result": "duplicate"]) >= 1)
@@ -403,7 +428,9 @@ extension HTTPListenerTests {
         }
 
         /// One request to the listener over loopback TCP (with Content-Length when there is a body).
-        func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: Data? = nil) async throws -> Answer {
+        func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: Data? = nil) async throws
+            -> Answer
+        {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
             request.method = method
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -475,8 +502,10 @@ extension HTTPListenerTests {
                 configuration: configuration, stateDirectory: directory, seed: 1, fsync: .never, logger: testLogger())
             let accounts = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
             let ready = Promise<Int?>()
-            let group = ServiceGroup(configuration: .init(
-                services: daemon.services(onHTTPReady: { ready.fulfill($0) }).map { .init(service: $0) }, logger: testLogger()))
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: daemon.services(onHTTPReady: { ready.fulfill($0) }).map { .init(service: $0) }, logger: testLogger()
+                ))
             return try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     defer { ready.fulfill(nil) }
@@ -528,7 +557,8 @@ extension HTTPListenerTests {
     }
 
     /// `content` of `post.publish.publicly_available`, escaped.
-    static let publishContent = #"{\"publish_id\":\"v_pub_file~v2-1.7\",\"post_id\":\"7350000000000000001\",\"publish_type\":\"DIRECT_POST\"}"#
+    static let publishContent =
+        #"{\"publish_id\":\"v_pub_file~v2-1.7\",\"post_id\":\"7350000000000000001\",\"publish_type\":\"DIRECT_POST\"}"#
 
     /// `t=<t>,s=<hex>` with the HMAC of `"<t>." + body` computed by Python under the simulator's
     /// (and the daemon's) TikTok client secret.
@@ -579,7 +609,7 @@ enum PrometheusText {
                 let words = line.split(separator: " ", maxSplits: 3).map(String.init)
                 if words.count >= 2, words[1] == "TYPE" {
                     guard words.count == 4, isMetricName(words[2]),
-                          ["counter", "gauge", "histogram", "summary", "untyped"].contains(words[3])
+                        ["counter", "gauge", "histogram", "summary", "untyped"].contains(words[3])
                     else { throw Malformed(line: line) }
                     exposition.types[words[2]] = words[3]
                 } else if words.count >= 2, words[1] == "HELP" {
@@ -672,7 +702,9 @@ enum PrometheusText {
     }
 
     private static func isName(_ name: String, colon: Bool) -> Bool {
-        func letter(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_" || (colon && c == ":") }
+        func letter(_ c: Unicode.Scalar) -> Bool {
+            ("a"..."z").contains(c) || ("A"..."Z").contains(c) || c == "_" || (colon && c == ":")
+        }
         let scalars = Array(name.unicodeScalars)
         guard let first = scalars.first, letter(first) else { return false }
         return scalars.allSatisfy { letter($0) || ("0"..."9").contains($0) }

@@ -122,6 +122,7 @@ import Glibc
         #expect(lines.first == "<6>info postsync: ready component=supervisor request=r1 source=call")
         let ticks = lines.dropFirst().dropLast()
         #expect(ticks.count == 200)
-        #expect(ticks.allSatisfy { $0.hasPrefix("<5>notice postsync: tick component=supervisor index=") && $0.contains(" task=") })
+        #expect(
+            ticks.allSatisfy { $0.hasPrefix("<5>notice postsync: tick component=supervisor index=") && $0.contains(" task=") })
     }
 }

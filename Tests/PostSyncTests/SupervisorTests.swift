@@ -87,9 +87,10 @@ import Testing
             let noRun = try await h.supervisor.trigger(id, .webhook, wait: true)
             #expect(noRun == nil)
             #expect(fake.fetchCount == 1)
-            try await h.supervisor.worker(id)?.replaceTokens(TokenUpdate(
-                accessToken: "new-token", refreshToken: nil, expiresAt: clock.now.addingTimeInterval(50 * 86_400),
-                refreshExpiresAt: nil, refreshedAt: clock.now))
+            try await h.supervisor.worker(id)?.replaceTokens(
+                TokenUpdate(
+                    accessToken: "new-token", refreshToken: nil, expiresAt: clock.now.addingTimeInterval(50 * 86_400),
+                    refreshExpiresAt: nil, refreshedAt: clock.now))
             try await eventually("synced with the new token") { try h.entries(id).count == 2 }
             #expect(fake.fetchTokens.last == "new-token")
             #expect(try await h.store.account(id)?.state == .idle)
@@ -123,9 +124,11 @@ import Testing
     @Test func refreshesAndCommitsBeforeUse() async throws {
         let clock = ManualClock()
         let fake = FakePlatformClient()
-        fake.scriptRefresh(.success(RefreshedToken(
-            accessToken: "act.new", refreshToken: "rft.new", expiresAt: clock.now.addingTimeInterval(7200),
-            refreshExpiresAt: clock.now.addingTimeInterval(180 * 86_400))))
+        fake.scriptRefresh(
+            .success(
+                RefreshedToken(
+                    accessToken: "act.new", refreshToken: "rft.new", expiresAt: clock.now.addingTimeInterval(7200),
+                    refreshExpiresAt: clock.now.addingTimeInterval(180 * 86_400))))
         let harness = try SupervisorHarness(clients: [.tiktok: fake], clock: clock)
         let id = AccountID(platform: .tiktok, externalID: "open")
         let record = {
@@ -150,7 +153,8 @@ import Testing
         let now = Date()
         try await store.insertAccount(.test(.tiktok, "x", at: now))
         let id = AccountID(platform: .tiktok, externalID: "x")
-        try await store.saveTokens(id, TokenUpdate(accessToken: "a2", refreshToken: "", expiresAt: nil, refreshExpiresAt: nil, refreshedAt: now))
+        try await store.saveTokens(
+            id, TokenUpdate(accessToken: "a2", refreshToken: "", expiresAt: nil, refreshExpiresAt: nil, refreshedAt: now))
         #expect(try await store.account(id)?.refreshToken == "refresh-x")
         #expect(try await store.account(id)?.accessToken == "a2")
     }
@@ -181,7 +185,9 @@ struct HangingClient: PlatformClient {
         return FetchResult(posts: [])
     }
 
-    func refresh(account: AccountID, accessToken: String, refreshToken: String?, now: Date, calls: CallCounter) async throws -> RefreshedToken {
+    func refresh(account: AccountID, accessToken: String, refreshToken: String?, now: Date, calls: CallCounter) async throws
+        -> RefreshedToken
+    {
         throw PlatformError.transient("no")
     }
 }

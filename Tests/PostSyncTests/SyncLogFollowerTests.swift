@@ -1,6 +1,7 @@
 import Foundation
 import PostSyncTestSupport
 import Testing
+
 @testable import PostSync
 
 /// A fresh, empty directory for one test (the test removes it; the reaper, should the test process die first).

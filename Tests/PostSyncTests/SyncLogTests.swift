@@ -1,6 +1,7 @@
 import Foundation
 import PostSyncTestSupport
 import Testing
+
 @testable import PostSync
 
 /// A SyncLog entry with fixed dates; `postsSynced` tells entries apart.
@@ -103,8 +104,9 @@ private func appendRaw(_ text: String, to directory: String, _ name: String = "s
         #expect(names == ["synclog.jsonl", "synclog.jsonl.1", "synclog.jsonl.2"])
 
         let reader = SyncLogReader(directory: dir)
-        #expect(reader.files().map { URL(fileURLWithPath: $0).lastPathComponent }
-            == ["synclog.jsonl.2", "synclog.jsonl.1", "synclog.jsonl"])
+        #expect(
+            reader.files().map { URL(fileURLWithPath: $0).lastPathComponent }
+                == ["synclog.jsonl.2", "synclog.jsonl.1", "synclog.jsonl"])
         let (entries, skipped) = try reader.readAll()
         #expect(skipped == 0)
         #expect(!entries.isEmpty)
@@ -233,8 +235,10 @@ private func appendRaw(_ text: String, to directory: String, _ name: String = "s
             status: .partial, errorMessage: "quote \" backslash \\ newline \n tab \t bell \u{07} é", duration: 12,
             createdAt: date, startedAt: date, apiCalls: 2, tokenRefreshed: true, attempt: 1)
         let line = entry.jsonLine()
-        let keys = ["seq", "id", "accountId", "platform", "trigger", "postsFound", "postsSynced", "status", "errorMessage",
-                    "duration", "createdAt", "startedAt", "apiCalls", "tokenRefreshed", "attempt"]
+        let keys = [
+            "seq", "id", "accountId", "platform", "trigger", "postsFound", "postsSynced", "status", "errorMessage",
+            "duration", "createdAt", "startedAt", "apiCalls", "tokenRefreshed", "attempt",
+        ]
         let positions = keys.map { line.range(of: "\"\($0)\":")!.lowerBound }
         #expect(positions == positions.sorted())
         #expect(!line.contains("\n"))

@@ -81,7 +81,9 @@ import Testing
                 #expect(try await daemon.curl("POST", "/v1/accounts", body: body).status == 201)
             }
             let log = daemon.stateDirectory + "/synclog.jsonl"
-            try await eventually("first syncs") { try SyncLogReader(directory: daemon.stateDirectory).readAll().entries.count == 2 }
+            try await eventually("first syncs") {
+                try SyncLogReader(directory: daemon.stateDirectory).readAll().entries.count == 2
+            }
             try FileManager.default.moveItem(atPath: log, toPath: daemon.stateDirectory + "/moved-away.jsonl")
             var yaml = try String(contentsOfFile: daemon.configPath, encoding: .utf8)
             yaml = yaml.replacingOccurrences(of: "interval: 6h", with: "interval: 1s")

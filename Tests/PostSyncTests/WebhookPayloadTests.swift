@@ -16,9 +16,13 @@ import Testing
             let account = accounts[index % 3]
             let id = index.isMultiple(of: 2) ? "\"\(account)\"" : account
             if index % 5 == 4 {
-                entries.append(#"{"id":\#(id),"time":1569262486134,"messaging":[{"sender":{"id":"1"},"recipient":{"id":"\#(account)"},"timestamp":1569262485349,"message":{"mid":"m\#(index)","text":"hi"}}]}"#)
+                entries.append(
+                    #"{"id":\#(id),"time":1569262486134,"messaging":[{"sender":{"id":"1"},"recipient":{"id":"\#(account)"},"timestamp":1569262485349,"message":{"mid":"m\#(index)","text":"hi"}}]}"#
+                )
             } else {
-                entries.append(#"{"id":\#(id),"time":1520622968,"changes":[{"field":"comments","value":{"id":"\#(17_000 + index)","text":"nice","media":{"id":"18\#(index)","media_product_type":"FEED"}}}]}"#)
+                entries.append(
+                    #"{"id":\#(id),"time":1520622968,"changes":[{"field":"comments","value":{"id":"\#(17_000 + index)","text":"nice","media":{"id":"18\#(index)","media_product_type":"FEED"}}}]}"#
+                )
             }
         }
         let body = Data(#"{"object":"instagram","entry":[\#(entries.joined(separator: ","))]}"#.utf8)
@@ -27,9 +31,11 @@ import Testing
 
     /// Should accept the documented `mentions` example, a body wrapped in `[ … ]`, and skip entries without an id.
     @Test func metaAcceptsDocumentedVariants() throws {
-        let mentions = #"{"object":"instagram","entry":[{"id":"17841405726653026","time":1520622968,"changes":[{"field":"mentions","value":{"media_id":"17918195224117851"}}]}]}"#
+        let mentions =
+            #"{"object":"instagram","entry":[{"id":"17841405726653026","time":1520622968,"changes":[{"field":"mentions","value":{"media_id":"17918195224117851"}}]}]}"#
         #expect(try WebhookPayload.instagramAccountIDs(Data(mentions.utf8)) == ["17841405726653026"])
-        let wrapped = " [\(mentions), {\"object\":\"instagram\",\"entry\":[{\"id\":\"2\"},{\"time\":1},{\"id\":true},{\"id\":\"\"}]}]"
+        let wrapped =
+            " [\(mentions), {\"object\":\"instagram\",\"entry\":[{\"id\":\"2\"},{\"time\":1},{\"id\":true},{\"id\":\"\"}]}]"
         #expect(try WebhookPayload.instagramAccountIDs(Data(wrapped.utf8)) == ["17841405726653026", "2"])
         #expect(try WebhookPayload.instagramAccountIDs(Data(#"{"object":"instagram","entry":[]}"#.utf8)) == [])
     }
@@ -81,10 +87,12 @@ import Testing
 
     /// Should read `post_id` and `publish_id` of `post.publish.publicly_available`, numbers included.
     @Test func tiktokPublishContent() throws {
-        let body = #"{"client_key":"k","event":"post.publish.publicly_available","create_time":"1700000000","user_openid":"sim-open-0001","content":"{\"publish_id\":\"v_pub_file~v2-1.1\",\"post_id\":7300000000000000001,\"publish_type\":\"DIRECT_PUBLISH\"}"}"#
+        let body =
+            #"{"client_key":"k","event":"post.publish.publicly_available","create_time":"1700000000","user_openid":"sim-open-0001","content":"{\"publish_id\":\"v_pub_file~v2-1.1\",\"post_id\":7300000000000000001,\"publish_type\":\"DIRECT_PUBLISH\"}"}"#
         let event = try WebhookPayload.tiktokEvent(Data(body.utf8))
         #expect(event.createTime == 1_700_000_000)
-        #expect(event.content == .init(publishID: "v_pub_file~v2-1.1", postID: "7300000000000000001", publishType: "DIRECT_PUBLISH"))
+        #expect(
+            event.content == .init(publishID: "v_pub_file~v2-1.1", postID: "7300000000000000001", publishType: "DIRECT_PUBLISH"))
     }
 
     /// Should keep the event when `content` is missing, unparseable or of another type; throw without `event`.

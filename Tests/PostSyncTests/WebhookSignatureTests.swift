@@ -12,10 +12,12 @@ import Testing
     static let clientSecret = "tiktok-client-secret"
     /// Non-ASCII bytes and an escaped sequence, as Meta sends them: the raw bytes are what is signed.
     static let metaBody = Data(
-        #"{"object":"instagram","entry":[{"id":"17841405726653026","time":1520622968,"changes":[{"field":"comments","value":{"id":"17865799348089039","text":"caf\u00e9 ☕️ \/ok","media":{"id":"17918195224117851"}}}]}]}"#.utf8)
+        #"{"object":"instagram","entry":[{"id":"17841405726653026","time":1520622968,"changes":[{"field":"comments","value":{"id":"17865799348089039","text":"caf\u00e9 ☕️ \/ok","media":{"id":"17918195224117851"}}}]}]}"#
+            .utf8)
     /// The documented `authorization.removed` example, compacted.
     static let tiktokBody = Data(
-        #"{"client_key":"bwo2m45353a6k85","event":"authorization.removed","create_time":1615338610,"user_openid":"act.example12345Example12345Example","content":"{\"reason\": 1 }"}"#.utf8)
+        #"{"client_key":"bwo2m45353a6k85","event":"authorization.removed","create_time":1615338610,"user_openid":"act.example12345Example12345Example","content":"{\"reason\": 1 }"}"#
+            .utf8)
 
     // MARK: Meta
 
@@ -42,7 +44,9 @@ import Testing
     @Test func metaRejectsAChangedSignature() throws {
         let hex = try IndependentHMAC.openssl(key: Self.appSecret, message: Self.metaBody)
         for index in [0, 31, 63] {
-            #expect(!WebhookSignature.verifyMeta(body: Self.metaBody, header: "sha256=\(flipDigit(hex, at: index))", appSecret: Self.appSecret))
+            #expect(
+                !WebhookSignature.verifyMeta(
+                    body: Self.metaBody, header: "sha256=\(flipDigit(hex, at: index))", appSecret: Self.appSecret))
         }
         #expect(!WebhookSignature.verifyMeta(body: Self.metaBody, header: "sha256=\(hex)", appSecret: "another-secret"))
     }
@@ -56,7 +60,9 @@ import Testing
             "sha256=" + String(repeating: "g", count: 64), "sha256 =\(hex)", "sha512=\(hex)",
         ]
         for header in headers {
-            #expect(!WebhookSignature.verifyMeta(body: Self.metaBody, header: header, appSecret: Self.appSecret), "\(header ?? "nil")")
+            #expect(
+                !WebhookSignature.verifyMeta(body: Self.metaBody, header: header, appSecret: Self.appSecret), "\(header ?? "nil")"
+            )
         }
         let emptyKeyHex = try IndependentHMAC.python(key: "", message: Self.metaBody)
         #expect(!WebhookSignature.verifyMeta(body: Self.metaBody, header: "sha256=\(emptyKeyHex)", appSecret: ""))
@@ -71,10 +77,13 @@ import Testing
         let t = "1633174587"
         let hex = try IndependentHMAC.python(key: Self.clientSecret, message: Data("\(t).".utf8) + Self.tiktokBody)
         for header in ["t=\(t),s=\(hex)", "s=\(hex),t=\(t)", " t=\(t) , s=\(hex.uppercased()) ", "v=1,t=\(t),s=\(hex),x"] {
-            let result = WebhookSignature.verifyTikTok(body: Self.tiktokBody, header: header, clientSecret: Self.clientSecret, now: now)
+            let result = WebhookSignature.verifyTikTok(
+                body: Self.tiktokBody, header: header, clientSecret: Self.clientSecret, now: now)
             #expect(result == .valid, "\(header)")
         }
-        #expect(WebhookSignature.tiktokSignature(body: Self.tiktokBody, secret: Self.clientSecret, timestamp: 1_633_174_587) == "t=\(t),s=\(hex)")
+        #expect(
+            WebhookSignature.tiktokSignature(body: Self.tiktokBody, secret: Self.clientSecret, timestamp: 1_633_174_587)
+                == "t=\(t),s=\(hex)")
     }
 
     /// Should answer `.stale` for a correctly signed timestamp 301 s in the past or the future,
@@ -147,7 +156,8 @@ enum IndependentHMAC {
 
     /// Python's `hmac.new(key, message, <digest>).hexdigest()` over a file holding `message`.
     static func python(key: String, message: Data, digest: String = "sha256") throws -> String {
-        let script = "import hashlib, hmac, sys; print(hmac.new(sys.argv[1].encode(), open(sys.argv[2], 'rb').read(), "
+        let script =
+            "import hashlib, hmac, sys; print(hmac.new(sys.argv[1].encode(), open(sys.argv[2], 'rb').read(), "
             + "getattr(hashlib, sys.argv[3])).hexdigest())"
         return try withFile(message) { path in
             try run(["python3", "-c", script, key, path, digest]).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The stable identifier of an account: `instagram:<ig-user-id>` or `tiktok:<open_id>`.
 public struct AccountID: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
     /// The platform the account belongs to.
@@ -15,7 +17,8 @@ public struct AccountID: Sendable, Hashable, Codable, Comparable, CustomStringCo
     public init?(_ text: String) {
         let decoded = text.removingPercentEncoding ?? text
         guard let colon = decoded.firstIndex(of: ":"),
-              let platform = Platform(rawValue: String(decoded[..<colon])) else { return nil }
+            let platform = Platform(rawValue: String(decoded[..<colon]))
+        else { return nil }
         let external = String(decoded[decoded.index(after: colon)...])
         guard !external.isEmpty else { return nil }
         self.init(platform: platform, externalID: external)
@@ -29,7 +32,8 @@ public struct AccountID: Sendable, Hashable, Codable, Comparable, CustomStringCo
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let id = AccountID(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an account id: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not an account id: \(text)"))
         }
         self = id
     }
@@ -39,5 +43,3 @@ public struct AccountID: Sendable, Hashable, Codable, Comparable, CustomStringCo
         try container.encode(description)
     }
 }
-
-import Foundation

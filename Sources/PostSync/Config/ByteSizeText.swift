@@ -20,7 +20,7 @@ public enum ByteSizeText {
             if number.hasSuffix(" ") { number = number.dropLast() }
         }
         guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let value = Int64(number)
+            let value = Int64(number)
         else { return nil }
         let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier)
         return overflow ? nil : bytes

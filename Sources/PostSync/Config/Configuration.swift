@@ -77,7 +77,7 @@ extension Configuration {
                 switch self {
                 case .off:
                     return "off"
-                case let .address(host, port):
+                case .address(let host, let port):
                     // IPv6 literals need brackets, or the port would read as part of the address.
                     return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
                 }

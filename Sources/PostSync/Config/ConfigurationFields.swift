@@ -156,7 +156,7 @@ struct ConfigurationFields {
         guard var text = try string(key) else { return nil }
         let lowered = text.lowercased()
         guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://"),
-              let host = URLComponents(string: text)?.host, !host.isEmpty
+            let host = URLComponents(string: text)?.host, !host.isEmpty
         else {
             throw ConfigurationError(
                 key: dotted(key),

@@ -42,7 +42,7 @@ extension ConfigurationLoader {
             var digits = Substring(text)
             if digits.hasPrefix("0o") { digits = digits.dropFirst(2) }
             guard let mode = UInt32(digits, radix: 8), digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  mode <= 0o777
+                mode <= 0o777
             else {
                 throw ConfigurationError(
                     key: fields.dotted("mode"),
@@ -94,8 +94,8 @@ extension ConfigurationLoader {
             guard !host.contains(":") else { return nil }
         }
         guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || $0 == "/" }),
-              !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let port = Int(portText), (1...65_535).contains(port)
+            !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let port = Int(portText), (1...65_535).contains(port)
         else { return nil }
         return .address(host: String(host), port: port)
     }
@@ -145,8 +145,8 @@ extension ConfigurationLoader {
             // The version becomes a path segment of every Graph call: `v23.0`, nothing else.
             let number = version.dropFirst()
             guard version.hasPrefix("v"), !number.isEmpty,
-                  number.allSatisfy({ $0 == "." || ($0.isASCII && $0.isNumber) }),
-                  !number.hasPrefix("."), !number.hasSuffix(".")
+                number.allSatisfy({ $0 == "." || ($0.isASCII && $0.isNumber) }),
+                !number.hasPrefix("."), !number.hasSuffix(".")
             else {
                 throw ConfigurationError(
                     key: fields.dotted("api_version"),

@@ -65,17 +65,17 @@ public enum ConfigurationLoader {
     /// contain an inline secret, so it is never used.
     private static func describe(_ error: Yams.YamlError) -> String {
         switch error {
-        case let .scanner(context, problem, mark, _),
-             let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             var message = "invalid YAML at line \(mark.line), column \(mark.column): \(problem)"
             if let context {
                 message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
             }
             return message
-        case let .reader(problem, offset, _, _):
+        case .reader(let problem, let offset, _, _):
             return "invalid YAML: \(problem)" + (offset.map { " at byte \($0)" } ?? "")
-        case let .duplicatedKeysInMapping(duplicates, context):
+        case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.sorted().joined(separator: ", ")
             return "duplicate key \(keys) at line \(context.mark.line), column \(context.mark.column)"
         default:

@@ -50,12 +50,16 @@ public struct NewAccount: Sendable, Codable, Equatable {
         copy.accessToken = accessToken.trimmingCharacters(in: .whitespacesAndNewlines)
         copy.refreshToken = refreshToken?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !copy.accessToken.isEmpty else { throw .invalidRequest("accessToken: must not be empty") }
-        guard copy.accessToken.allSatisfy({ !$0.isWhitespace }) else { throw .invalidRequest("accessToken: must not contain white space") }
+        guard copy.accessToken.allSatisfy({ !$0.isWhitespace }) else {
+            throw .invalidRequest("accessToken: must not contain white space")
+        }
         switch platform {
         case .tiktok:
             if login != nil { throw .invalidRequest("login: only Instagram accounts have a login") }
         case .instagram:
-            if copy.refreshToken?.isEmpty == false { throw .invalidRequest("refreshToken: Instagram tokens have no refresh token") }
+            if copy.refreshToken?.isEmpty == false {
+                throw .invalidRequest("refreshToken: Instagram tokens have no refresh token")
+            }
             copy.refreshToken = nil
         }
         if let refreshToken = copy.refreshToken, refreshToken.contains(where: \.isWhitespace) {

@@ -7,58 +7,59 @@ enum Migrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("001-initial-schema") { db in
-            try db.execute(sql: """
-                CREATE TABLE accounts (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    platform TEXT NOT NULL CHECK (platform IN ('instagram', 'tiktok')),
-                    external_id TEXT NOT NULL,
-                    username TEXT,
-                    login TEXT CHECK (login IS NULL OR login IN ('instagram', 'facebook')),
-                    auto_sync INTEGER NOT NULL DEFAULT 1,
-                    state TEXT NOT NULL DEFAULT 'idle',
-                    access_token TEXT NOT NULL,
-                    refresh_token TEXT,
-                    token_expires_at TEXT,
-                    refresh_expires_at TEXT,
-                    token_refreshed_at TEXT,
-                    last_sync_at TEXT,
-                    next_sync_at TEXT,
-                    consecutive_failures INTEGER NOT NULL DEFAULT 0,
-                    last_error TEXT,
-                    created_at TEXT NOT NULL
-                );
-                CREATE TABLE posts (
-                    platform TEXT NOT NULL,
-                    post_id TEXT NOT NULL,
-                    account_id TEXT NOT NULL,
-                    caption TEXT,
-                    media_type TEXT,
-                    permalink TEXT,
-                    published_at TEXT,
-                    like_count INTEGER,
-                    comment_count INTEGER,
-                    view_count INTEGER,
-                    share_count INTEGER,
-                    save_count INTEGER,
-                    reach INTEGER,
-                    first_seen_at TEXT NOT NULL,
-                    updated_at TEXT NOT NULL,
-                    PRIMARY KEY (platform, post_id)
-                );
-                CREATE INDEX posts_by_account ON posts(account_id, published_at);
-                CREATE TABLE post_metrics (
-                    platform TEXT NOT NULL,
-                    post_id TEXT NOT NULL,
-                    observed_at TEXT NOT NULL,
-                    like_count INTEGER,
-                    comment_count INTEGER,
-                    view_count INTEGER,
-                    share_count INTEGER,
-                    save_count INTEGER,
-                    reach INTEGER
-                );
-                CREATE INDEX post_metrics_by_post ON post_metrics(platform, post_id, observed_at);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE accounts (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        platform TEXT NOT NULL CHECK (platform IN ('instagram', 'tiktok')),
+                        external_id TEXT NOT NULL,
+                        username TEXT,
+                        login TEXT CHECK (login IS NULL OR login IN ('instagram', 'facebook')),
+                        auto_sync INTEGER NOT NULL DEFAULT 1,
+                        state TEXT NOT NULL DEFAULT 'idle',
+                        access_token TEXT NOT NULL,
+                        refresh_token TEXT,
+                        token_expires_at TEXT,
+                        refresh_expires_at TEXT,
+                        token_refreshed_at TEXT,
+                        last_sync_at TEXT,
+                        next_sync_at TEXT,
+                        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                        last_error TEXT,
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE TABLE posts (
+                        platform TEXT NOT NULL,
+                        post_id TEXT NOT NULL,
+                        account_id TEXT NOT NULL,
+                        caption TEXT,
+                        media_type TEXT,
+                        permalink TEXT,
+                        published_at TEXT,
+                        like_count INTEGER,
+                        comment_count INTEGER,
+                        view_count INTEGER,
+                        share_count INTEGER,
+                        save_count INTEGER,
+                        reach INTEGER,
+                        first_seen_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL,
+                        PRIMARY KEY (platform, post_id)
+                    );
+                    CREATE INDEX posts_by_account ON posts(account_id, published_at);
+                    CREATE TABLE post_metrics (
+                        platform TEXT NOT NULL,
+                        post_id TEXT NOT NULL,
+                        observed_at TEXT NOT NULL,
+                        like_count INTEGER,
+                        comment_count INTEGER,
+                        view_count INTEGER,
+                        share_count INTEGER,
+                        save_count INTEGER,
+                        reach INTEGER
+                    );
+                    CREATE INDEX post_metrics_by_post ON post_metrics(platform, post_id, observed_at);
+                    """)
         }
         return migrator
     }

@@ -27,21 +27,24 @@ extension SQLiteStore {
         return try await writer.write { [unique] db in
             let existing = try storedPosts(db, platform: platform, ids: unique.map(\.postID))
             // Looked up once per run, not once per post: the statement cache hashes the SQL text.
-            let insertPost = try db.cachedStatement(sql: """
-                INSERT INTO posts (platform, post_id, account_id, caption, media_type, permalink, published_at,
-                    like_count, comment_count, view_count, share_count, save_count, reach, first_seen_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let updatePost = try db.cachedStatement(sql: """
-                UPDATE posts SET caption = ?, media_type = ?, permalink = ?, published_at = ?, like_count = ?,
-                    comment_count = ?, view_count = ?, share_count = ?, save_count = ?, reach = ?, updated_at = ?
-                WHERE platform = ? AND post_id = ?
-                """)
-            let insertMetrics = try db.cachedStatement(sql: """
-                INSERT INTO post_metrics (platform, post_id, observed_at, like_count, comment_count, view_count,
-                    share_count, save_count, reach)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let insertPost = try db.cachedStatement(
+                sql: """
+                    INSERT INTO posts (platform, post_id, account_id, caption, media_type, permalink, published_at,
+                        like_count, comment_count, view_count, share_count, save_count, reach, first_seen_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let updatePost = try db.cachedStatement(
+                sql: """
+                    UPDATE posts SET caption = ?, media_type = ?, permalink = ?, published_at = ?, like_count = ?,
+                        comment_count = ?, view_count = ?, share_count = ?, save_count = ?, reach = ?, updated_at = ?
+                    WHERE platform = ? AND post_id = ?
+                    """)
+            let insertMetrics = try db.cachedStatement(
+                sql: """
+                    INSERT INTO post_metrics (platform, post_id, observed_at, like_count, comment_count, view_count,
+                        share_count, save_count, reach)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             func recordMetrics(_ postID: String, _ m: PostMetrics) throws {
                 try insertMetrics.execute(arguments: [
                     platform, postID, stamp, m.likeCount, m.commentCount, m.viewCount, m.shareCount, m.saveCount, m.reach,
@@ -53,10 +56,10 @@ extension SQLiteStore {
                 guard let stored = existing[post.postID] else {
                     let metrics = post.metrics.merged(into: PostMetrics(), coverage: post.coverage)
                     try insertPost.execute(arguments: [
-                            platform, post.postID, account.description, post.caption, post.mediaType, post.permalink,
-                            published, metrics.likeCount, metrics.commentCount, metrics.viewCount, metrics.shareCount,
-                            metrics.saveCount, metrics.reach, stamp, stamp,
-                        ])
+                        platform, post.postID, account.description, post.caption, post.mediaType, post.permalink,
+                        published, metrics.likeCount, metrics.commentCount, metrics.viewCount, metrics.shareCount,
+                        metrics.saveCount, metrics.reach, stamp, stamp,
+                    ])
                     try recordMetrics(post.postID, metrics)
                     synced += 1
                     continue
@@ -67,14 +70,15 @@ extension SQLiteStore {
                 let permalink = post.permalink ?? stored.permalink
                 let publishedAt = published ?? stored.publishedAt
                 let metricsChanged = metrics != stored.metrics
-                let fieldsChanged = caption != stored.caption || mediaType != stored.mediaType
+                let fieldsChanged =
+                    caption != stored.caption || mediaType != stored.mediaType
                     || permalink != stored.permalink || publishedAt != stored.publishedAt
                 guard metricsChanged || fieldsChanged else { continue }
                 try updatePost.execute(arguments: [
-                        caption, mediaType, permalink, publishedAt, metrics.likeCount, metrics.commentCount,
-                        metrics.viewCount, metrics.shareCount, metrics.saveCount, metrics.reach, stamp,
-                        platform, post.postID,
-                    ])
+                    caption, mediaType, permalink, publishedAt, metrics.likeCount, metrics.commentCount,
+                    metrics.viewCount, metrics.shareCount, metrics.saveCount, metrics.reach, stamp,
+                    platform, post.postID,
+                ])
                 if metricsChanged { try recordMetrics(post.postID, metrics) }
                 synced += 1
             }
@@ -102,7 +106,8 @@ extension SQLiteStore {
             start += chunk.count
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
             let rows = try Row.fetchCursor(
-                db, sql: """
+                db,
+                sql: """
                     SELECT post_id, caption, media_type, permalink, published_at, like_count, comment_count, view_count,
                         share_count, save_count, reach
                     FROM posts WHERE platform = ? AND post_id IN (\(placeholders))

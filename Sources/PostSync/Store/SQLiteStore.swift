@@ -128,19 +128,21 @@ extension SQLiteStore {
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE id = ?", arguments: [record.id.description]) == true {
                     throw StoreError.accountExists(record.id)
                 }
-                try db.cachedStatement(sql: """
-                    INSERT INTO accounts (id, platform, external_id, username, login, auto_sync, state, access_token,
-                        refresh_token, token_expires_at, refresh_expires_at, token_refreshed_at, last_sync_at,
-                        next_sync_at, consecutive_failures, last_error, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                        record.id.description, record.id.platform.rawValue, record.id.externalID, record.username,
-                        record.login?.rawValue, record.autoSync, record.state.rawValue, record.accessToken,
-                        record.refreshToken, StoreDate.encode(record.tokenExpiresAt),
-                        StoreDate.encode(record.refreshExpiresAt), StoreDate.encode(record.tokenRefreshedAt),
-                        StoreDate.encode(record.lastSyncAt), StoreDate.encode(record.nextSyncAt),
-                        record.consecutiveFailures, record.lastError, StoreDate.encode(record.createdAt),
-                    ])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO accounts (id, platform, external_id, username, login, auto_sync, state, access_token,
+                            refresh_token, token_expires_at, refresh_expires_at, token_refreshed_at, last_sync_at,
+                            next_sync_at, consecutive_failures, last_error, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    record.id.description, record.id.platform.rawValue, record.id.externalID, record.username,
+                    record.login?.rawValue, record.autoSync, record.state.rawValue, record.accessToken,
+                    record.refreshToken, StoreDate.encode(record.tokenExpiresAt),
+                    StoreDate.encode(record.refreshExpiresAt), StoreDate.encode(record.tokenRefreshedAt),
+                    StoreDate.encode(record.lastSyncAt), StoreDate.encode(record.nextSyncAt),
+                    record.consecutiveFailures, record.lastError, StoreDate.encode(record.createdAt),
+                ])
             }
         }
     }

@@ -59,10 +59,11 @@ extension Supervisor {
             try await persist(id, machine(for: record), .authorizationRemoved(reason))
         }
         let now = clock.now
-        _ = try await recorder.record(SyncLogEntry(
-            accountId: id.description, platform: id.platform, trigger: .webhook, postsFound: 0, postsSynced: 0,
-            status: .error, errorMessage: reason, duration: 0, createdAt: now, startedAt: now, apiCalls: 0,
-            tokenRefreshed: false, attempt: 1))
+        _ = try await recorder.record(
+            SyncLogEntry(
+                accountId: id.description, platform: id.platform, trigger: .webhook, postsFound: 0, postsSynced: 0,
+                status: .error, errorMessage: reason, duration: 0, createdAt: now, startedAt: now, apiCalls: 0,
+                tokenRefreshed: false, attempt: 1))
     }
 
     /// Applies reloaded settings to the supervisor and every worker (SIGHUP).
@@ -83,8 +84,9 @@ extension Supervisor {
             if let actor = worker(record.id) {
                 views.append(await actor.view(posts: posts, lastStatus: lastStatus))
             } else {
-                views.append(AccountView(
-                    record: record, state: machine(for: record).state, lastStatus: lastStatus, posts: posts))
+                views.append(
+                    AccountView(
+                        record: record, state: machine(for: record).state, lastStatus: lastStatus, posts: posts))
             }
         }
         return views

@@ -287,7 +287,8 @@ public actor Supervisor: Service {
     /// - Returns: true when shutdown began during the delay.
     private func restartAfterCrash(_ actor: AccountActor, error: any Error) async -> Bool {
         let id = actor.id
-        var policy = modifyAccounts { $0.policies[id] }.flatMap { $0 }
+        var policy =
+            modifyAccounts { $0.policies[id] }.flatMap { $0 }
             ?? RestartPolicy(maxRestarts: settings.restartMax, window: settings.restartWithin)
         let decision = policy.crashed(at: clock.now)
         _ = modifyAccounts { [policy] in $0.policies[id] = policy }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 // Under MemberImportVisibility the members of C structs such as `stat` are attributed to the
 // first clang module that declares them, which on Linux is Dispatch's C module.

@@ -40,7 +40,7 @@ public enum WebhookSignature {
         let trimmed = header.trimmingCharacters(in: .whitespaces)
         let prefix = "sha256="
         guard trimmed.count == prefix.count + hexLength, trimmed.lowercased().hasPrefix(prefix),
-              let mac = decodeHex(trimmed.dropFirst(prefix.count))
+            let mac = decodeHex(trimmed.dropFirst(prefix.count))
         else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key(appSecret))
     }
@@ -122,9 +122,9 @@ public enum WebhookSignature {
         }
         // A Unix time in seconds has at most 19 digits in an Int64; more is not a timestamp.
         guard let timestamp, !timestamp.isEmpty, timestamp.count <= 19,
-              timestamp.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-              let seconds = Int64(timestamp),
-              let signature, signature.count == hexLength, let mac = decodeHex(signature)
+            timestamp.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            let seconds = Int64(timestamp),
+            let signature, signature.count == hexLength, let mac = decodeHex(signature)
         else { return nil }
         return TikTokHeader(timestamp: timestamp, seconds: seconds, mac: mac)
     }

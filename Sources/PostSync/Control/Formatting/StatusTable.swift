@@ -27,7 +27,8 @@ public enum StatusTable {
         guard !accounts.isEmpty else { return "no accounts" }
         let health = accounts.map(health(of:))
         let noun = accounts.count == 1 ? "account" : "accounts"
-        var text = "\(accounts.count) \(noun): \(health.filter { $0 == .ok }.count) ok, \(health.filter { $0 == .failing }.count) failing"
+        var text =
+            "\(accounts.count) \(noun): \(health.filter { $0 == .ok }.count) ok, \(health.filter { $0 == .failing }.count) failing"
         let paused = health.filter { $0 == .paused }.count
         if paused > 0 { text += ", \(paused) paused" }
         return text
@@ -44,7 +45,8 @@ public enum StatusTable {
 
     /// The account table: ACCOUNT, PLATFORM, AUTO, STATE, LAST SYNC, RESULT, NEXT SYNC, POSTS,
     /// TOKEN EXPIRES. Times are relative to `now`; the last sync also shows its local time.
-    public static func table(_ accounts: [AccountView], now: Date, style: TerminalStyle, timeZone: TimeZone = .current) -> String {
+    public static func table(_ accounts: [AccountView], now: Date, style: TerminalStyle, timeZone: TimeZone = .current) -> String
+    {
         let columns = [
             TextTable.Column("ACCOUNT"), TextTable.Column("PLATFORM"), TextTable.Column("AUTO"),
             TextTable.Column("STATE"), TextTable.Column("LAST SYNC"), TextTable.Column("RESULT"),
@@ -67,7 +69,8 @@ public enum StatusTable {
                     + "see `postsync logs --account \(account.id)`"
             case .backoff:
                 let retry = account.nextSyncAt.map { ", next try \(nextSync($0, now: now))" } ?? ""
-                let runs = account.consecutiveFailures == 1 ? "1 failed run" : "\(account.consecutiveFailures) failed runs in a row"
+                let runs =
+                    account.consecutiveFailures == 1 ? "1 failed run" : "\(account.consecutiveFailures) failed runs in a row"
                 return "\(account.id): \(runs)\(retry)\(error.map { ": \($0)" } ?? "")"
             case .idle, .syncing, .paused:
                 guard account.lastStatus == .error, account.state != .paused else { return nil }
@@ -83,10 +86,12 @@ public enum StatusTable {
     }
 
     private static func row(_ account: AccountView, now: Date, timeZone: TimeZone) -> [TextTable.Cell] {
-        let lastSync = account.lastSyncAt.map {
-            "\(RelativeTime.describe($0, now: now)) (\(RelativeTime.localMinute($0, timeZone: timeZone)))"
-        } ?? "never"
-        let result = account.lastStatus.map { TextTable.Cell($0.rawValue, tone: TerminalStyle.tone(for: $0)) } ?? TextTable.Cell("—")
+        let lastSync =
+            account.lastSyncAt.map {
+                "\(RelativeTime.describe($0, now: now)) (\(RelativeTime.localMinute($0, timeZone: timeZone)))"
+            } ?? "never"
+        let result =
+            account.lastStatus.map { TextTable.Cell($0.rawValue, tone: TerminalStyle.tone(for: $0)) } ?? TextTable.Cell("—")
         let scheduled: Bool
         switch account.state {
         case .paused, .needsReauth, .quarantined: scheduled = false

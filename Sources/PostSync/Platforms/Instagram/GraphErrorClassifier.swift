@@ -16,7 +16,7 @@ enum GraphErrorClassifier {
             return .rateLimited(retryAfter: retryAfter, message)
         case 368:
             return .rateLimited(retryAfter: retryAfter ?? .seconds(3600), message)
-        case 10 where error.errorSubcode == nil, 100 where error.errorSubcode == 2108006:
+        case 10 where error.errorSubcode == nil, 100 where error.errorSubcode == 2_108_006:
             return .unavailable(message)
         case 1, 2:
             return .transient(message)

@@ -48,7 +48,10 @@ public struct InstagramClient: PlatformClient {
     /// The longest wait for the usage governor inside one run; longer means "come back later".
     let maxWait: Duration
 
-    init(transport: HTTPTransport, settings: Settings, governor: MetaUsageGovernor, clock: any DaemonClock, maxWait: Duration = .seconds(10)) {
+    init(
+        transport: HTTPTransport, settings: Settings, governor: MetaUsageGovernor, clock: any DaemonClock,
+        maxWait: Duration = .seconds(10)
+    ) {
         self.transport = transport
         self.settings = settings
         self.governor = governor
@@ -64,9 +67,13 @@ public struct InstagramClient: PlatformClient {
         // media_product_type is documented for Facebook Login only.
         var fields = ["id", "caption", "media_type", "permalink", "timestamp", "like_count", "comments_count"]
         if login == .facebook { fields.insert("media_product_type", at: 3) }
-        var next: String? = url(base, "\(settings.apiVersion)/\(request.account.externalID)/media", [
-            "fields": fields.joined(separator: ","), "limit": String(request.lookbackStart == nil ? settings.backfillPageSize : settings.pageSize), "access_token": request.accessToken,
-        ])
+        var next: String? = url(
+            base, "\(settings.apiVersion)/\(request.account.externalID)/media",
+            [
+                "fields": fields.joined(separator: ","),
+                "limit": String(request.lookbackStart == nil ? settings.backfillPageSize : settings.pageSize),
+                "access_token": request.accessToken,
+            ])
         var posts: [FetchedPost] = []
         while let pageURL = next {
             let body = try await get(pageURL, key: request.account.externalID, calls: calls)
@@ -99,21 +106,28 @@ public struct InstagramClient: PlatformClient {
             coverage: [.likes, .comments])
     }
 
-    private func readInsights(_ fetched: FetchResult, request: FetchRequest, base: String, calls: CallCounter) async throws -> FetchResult {
+    private func readInsights(_ fetched: FetchResult, request: FetchRequest, base: String, calls: CallCounter) async throws
+        -> FetchResult
+    {
         var result = fetched
         let recent = request.now.addingTimeInterval(-settings.insightsLookback.seconds)
         var unavailable = 0
         for index in result.posts.indices {
             let post = result.posts[index]
             guard let published = post.publishedAt, published >= recent, post.mediaType != nil else { continue }
-            if let last = request.insightsFetchedAt[post.postID], request.now.timeIntervalSince(last) < settings.insightsEvery.seconds {
+            if let last = request.insightsFetchedAt[post.postID],
+                request.now.timeIntervalSince(last) < settings.insightsEvery.seconds
+            {
                 continue
             }
             let body: Data
             do {
-                body = try await get(url(base, "\(settings.apiVersion)/\(post.postID)/insights", [
-                    "metric": Self.insightMetrics.joined(separator: ","), "access_token": request.accessToken,
-                ]), key: request.account.externalID, calls: calls)
+                body = try await get(
+                    url(
+                        base, "\(settings.apiVersion)/\(post.postID)/insights",
+                        [
+                            "metric": Self.insightMetrics.joined(separator: ","), "access_token": request.accessToken,
+                        ]), key: request.account.externalID, calls: calls)
             } catch let error as PlatformError {
                 switch error {
                 case .deadAuth, .transient: throw error
@@ -136,10 +150,22 @@ public struct InstagramClient: PlatformClient {
             var values: [String: Int64] = [:]
             for metric in insights.data { values[metric.name] = metric.value }
             var coverage: MetricCoverage = []
-            if let v = values["views"] { result.posts[index].metrics.viewCount = v; coverage.insert(.views) }
-            if let v = values["reach"] { result.posts[index].metrics.reach = v; coverage.insert(.reach) }
-            if let v = values["saved"] { result.posts[index].metrics.saveCount = v; coverage.insert(.saves) }
-            if let v = values["shares"] { result.posts[index].metrics.shareCount = v; coverage.insert(.shares) }
+            if let v = values["views"] {
+                result.posts[index].metrics.viewCount = v
+                coverage.insert(.views)
+            }
+            if let v = values["reach"] {
+                result.posts[index].metrics.reach = v
+                coverage.insert(.reach)
+            }
+            if let v = values["saved"] {
+                result.posts[index].metrics.saveCount = v
+                coverage.insert(.saves)
+            }
+            if let v = values["shares"] {
+                result.posts[index].metrics.shareCount = v
+                coverage.insert(.shares)
+            }
             // "returns an empty data set instead of 0": unknown now, keep what is stored.
             if coverage.isEmpty { unavailable += 1 }
             result.posts[index].coverage.formUnion(coverage)
@@ -153,9 +179,12 @@ public struct InstagramClient: PlatformClient {
     public func refresh(
         account: AccountID, accessToken: String, refreshToken: String?, now: Date, calls: CallCounter
     ) async throws -> RefreshedToken {
-        let body = try await get(url(settings.graphURL, "refresh_access_token", [
-            "grant_type": "ig_refresh_token", "access_token": accessToken,
-        ]), key: account.externalID, calls: calls)
+        let body = try await get(
+            url(
+                settings.graphURL, "refresh_access_token",
+                [
+                    "grant_type": "ig_refresh_token", "access_token": accessToken,
+                ]), key: account.externalID, calls: calls)
         guard let answer = try? JSONDecoder().decode(GraphTokenAnswer.self, from: body), !answer.accessToken.isEmpty else {
             throw PlatformError.malformed("Instagram token refresh answer")
         }
@@ -173,7 +202,8 @@ public struct InstagramClient: PlatformClient {
             businessUseCaseUsage: answer.headers.first(name: "x-business-use-case-usage"))
         await governor.record(report, key: key)
         if (200..<300).contains(answer.status) { return answer.body }
-        let retryAfter = answer.headers.first(name: "retry-after").flatMap(Int.init).map { Duration.seconds($0) }
+        let retryAfter =
+            answer.headers.first(name: "retry-after").flatMap(Int.init).map { Duration.seconds($0) }
             ?? report.regainAfter
         guard let envelope = try? JSONDecoder().decode(GraphErrorEnvelope.self, from: answer.body) else {
             if answer.status == 429 { throw PlatformError.rateLimited(retryAfter: retryAfter, "Instagram HTTP 429") }

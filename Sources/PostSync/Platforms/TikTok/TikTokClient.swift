@@ -30,7 +30,10 @@ public struct TikTokClient: PlatformClient {
     let clock: any DaemonClock
     let maxWait: Duration
 
-    init(transport: HTTPTransport, settings: Settings, budgets: TikTokBudgets, clock: any DaemonClock, maxWait: Duration = .seconds(10)) {
+    init(
+        transport: HTTPTransport, settings: Settings, budgets: TikTokBudgets, clock: any DaemonClock,
+        maxWait: Duration = .seconds(10)
+    ) {
         self.transport = transport
         self.settings = settings
         self.budgets = budgets
@@ -120,7 +123,9 @@ public struct TikTokClient: PlatformClient {
             default: throw PlatformError.api(message)
             }
         }
-        guard let access = token.accessToken, !access.isEmpty else { throw PlatformError.malformed("TikTok token answer without access_token") }
+        guard let access = token.accessToken, !access.isEmpty else {
+            throw PlatformError.malformed("TikTok token answer without access_token")
+        }
         return RefreshedToken(
             accessToken: access, refreshToken: token.refreshToken,
             expiresAt: token.expiresIn.map { now.addingTimeInterval(TimeInterval($0)) },
