@@ -35,6 +35,23 @@ import Testing
             })
     }
 
+    /// Runs `hourLongBody` in a child task on a manual clock, waits until the body and the timer
+    /// sleep, lets `drive` act (advance the clock, cancel the group), and waits for the outcome.
+    static func driveHourLongBody(
+        _ drive: (ManualClock, inout ThrowingTaskGroup<Void, any Error>) async throws -> Void
+    ) async throws -> (clock: ManualClock, outcome: Recorder<String>, bodyError: Recorder<String>) {
+        let clock = ManualClock()
+        let outcome = Recorder<String>()
+        let bodyError = Recorder<String>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.hourLongBody(clock: clock, outcome: outcome, bodyError: bodyError) }
+            try await eventually("body and timer sleep") { clock.sleeperCount == 2 }
+            try await drive(clock, &group)
+            try await eventually("an outcome") { outcome.count == 1 }
+        }
+        return (clock, outcome, bodyError)
+    }
+
     /// Should return the body's value when it finishes in time, and leave no timer behind.
     @Test func bodyFinishesAtOnce() async throws {
         let clock = ManualClock()
@@ -67,18 +84,10 @@ import Testing
 
     /// Should cancel the body and throw `DeadlineExceeded` when the limit passes on the clock.
     @Test func deadlineFires() async throws {
-        let clock = ManualClock()
-        let outcome = Recorder<String>()
-        let bodyError = Recorder<String>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await Self.hourLongBody(clock: clock, outcome: outcome, bodyError: bodyError)
-            }
-            try await eventually("body and timer sleep") { clock.sleeperCount == 2 }
+        let (clock, outcome, bodyError) = try await Self.driveHourLongBody { clock, _ in
             clock.advance(by: 9)
             #expect(clock.sleeperCount == 2, "nothing is due before the limit")
             clock.advance(by: 1)
-            try await eventually("an outcome") { outcome.count == 1 }
         }
         #expect(outcome.values == ["exceeded \(Duration.seconds(10))"])
         #expect(bodyError.values == ["CancellationError"], "the body was cancelled")
@@ -96,17 +105,7 @@ import Testing
 
     /// Should pass the caller's cancellation on to the body and end with `CancellationError`.
     @Test func callerCancelled() async throws {
-        let clock = ManualClock()
-        let outcome = Recorder<String>()
-        let bodyError = Recorder<String>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await Self.hourLongBody(clock: clock, outcome: outcome, bodyError: bodyError)
-            }
-            try await eventually("body and timer sleep") { clock.sleeperCount == 2 }
-            group.cancelAll()
-            try await eventually("an outcome") { outcome.count == 1 }
-        }
+        let (clock, outcome, bodyError) = try await Self.driveHourLongBody { _, group in group.cancelAll() }
         #expect(outcome.values == ["CancellationError"])
         #expect(bodyError.values == ["CancellationError"])
         #expect(clock.sleeperCount == 0)

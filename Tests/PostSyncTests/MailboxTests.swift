@@ -5,6 +5,24 @@ import Testing
 @testable import PostSync
 
 @Suite(.timeLimit(.minutes(1))) struct MailboxTests {
+    /// Starts a `receive` with a deadline `timeout` seconds ahead on a manual clock in a child
+    /// task, waits until it sleeps, lets `drive` act, and waits until `receive` returned.
+    static func driveReceive(
+        timeout: TimeInterval, _ drive: (ManualClock, Mailbox<String>, Recorder<[String]>) async throws -> Void
+    ) async throws -> (clock: ManualClock, mailbox: Mailbox<String>, received: Recorder<[String]>) {
+        let clock = ManualClock()
+        let deadline = clock.now.addingTimeInterval(timeout)
+        let mailbox = Mailbox<String>()
+        let received = Recorder<[String]>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { received.append(await mailbox.receive(until: deadline, clock: clock)) }
+            try await eventually("receive waits") { clock.sleeperCount == 1 && mailbox.isConsumerWaiting }
+            try await drive(clock, mailbox, received)
+            try await eventually("receive returns") { received.count == 1 }
+        }
+        return (clock, mailbox, received)
+    }
+
     /// Should hand over everything posted, oldest first, exactly once.
     @Test func drainsInOrder() {
         let mailbox = Mailbox<Int>()
@@ -43,18 +61,11 @@ import Testing
 
     /// Should return nothing once the deadline passes on the clock, and not a moment before.
     @Test func receiveTimesOut() async throws {
-        let clock = ManualClock()
-        let deadline = clock.now.addingTimeInterval(30)
-        let mailbox = Mailbox<String>()
-        let received = Recorder<[String]>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { received.append(await mailbox.receive(until: deadline, clock: clock)) }
-            try await eventually("receive waits") { clock.sleeperCount == 1 && mailbox.isConsumerWaiting }
+        let (_, mailbox, received) = try await Self.driveReceive(timeout: 30) { clock, _, received in
             clock.advance(by: 29)
             #expect(clock.sleeperCount == 1, "the deadline has not passed")
             #expect(received.count == 0)
             clock.advance(by: 1)
-            try await eventually("receive returns") { received.count == 1 }
         }
         #expect(received.values == [[]])
         #expect(!mailbox.isConsumerWaiting, "the wait for an event ended with the deadline")
@@ -62,16 +73,7 @@ import Testing
 
     /// Should wake a waiting consumer as soon as an event is posted, and stop its deadline's sleep.
     @Test func postWakesTheConsumer() async throws {
-        let clock = ManualClock()
-        let deadline = clock.now.addingTimeInterval(3600)
-        let mailbox = Mailbox<String>()
-        let received = Recorder<[String]>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { received.append(await mailbox.receive(until: deadline, clock: clock)) }
-            try await eventually("receive waits") { clock.sleeperCount == 1 && mailbox.isConsumerWaiting }
-            mailbox.post("wake")
-            try await eventually("receive returns") { received.count == 1 }
-        }
+        let (clock, _, received) = try await Self.driveReceive(timeout: 3600) { _, mailbox, _ in mailbox.post("wake") }
         #expect(received.values == [["wake"]])
         #expect(clock.sleeperCount == 0)
     }

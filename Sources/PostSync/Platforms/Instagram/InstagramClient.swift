@@ -150,21 +150,14 @@ public struct InstagramClient: PlatformClient {
             var values: [String: Int64] = [:]
             for metric in insights.data { values[metric.name] = metric.value }
             var coverage: MetricCoverage = []
-            if let v = values["views"] {
-                result.posts[index].metrics.viewCount = v
-                coverage.insert(.views)
-            }
-            if let v = values["reach"] {
-                result.posts[index].metrics.reach = v
-                coverage.insert(.reach)
-            }
-            if let v = values["saved"] {
-                result.posts[index].metrics.saveCount = v
-                coverage.insert(.saves)
-            }
-            if let v = values["shares"] {
-                result.posts[index].metrics.shareCount = v
-                coverage.insert(.shares)
+            let fields: [(name: String, metric: WritableKeyPath<PostMetrics, Int64?>, covers: MetricCoverage)] = [
+                ("views", \.viewCount, .views), ("reach", \.reach, .reach), ("saved", \.saveCount, .saves),
+                ("shares", \.shareCount, .shares),
+            ]
+            for field in fields {
+                guard let value = values[field.name] else { continue }
+                result.posts[index].metrics[keyPath: field.metric] = value
+                coverage.insert(field.covers)
             }
             // "returns an empty data set instead of 0": unknown now, keep what is stored.
             if coverage.isEmpty { unavailable += 1 }
