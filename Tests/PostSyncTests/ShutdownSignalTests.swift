@@ -38,19 +38,30 @@ import Testing
         #expect(signal.waiterCount == 0)
     }
 
-    /// Should sleep until the deadline on the clock and report that it did not fire.
-    @Test func deadlinePasses() async throws {
+    /// Starts a `wait(until:)` `timeout` seconds ahead on a manual clock in a child task, waits
+    /// until it sleeps, lets `drive` act, and waits until the wait returned.
+    static func driveWait(
+        timeout: TimeInterval, _ drive: (ManualClock, ShutdownSignal) async throws -> Void
+    ) async throws -> (clock: ManualClock, signal: ShutdownSignal, fired: Recorder<Bool>) {
         let clock = ManualClock()
-        let deadline = clock.now.addingTimeInterval(60)
+        let deadline = clock.now.addingTimeInterval(timeout)
         let signal = ShutdownSignal()
         let fired = Recorder<Bool>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { fired.append(await signal.wait(until: deadline, clock: clock)) }
             try await eventually("waiting") { clock.sleeperCount == 1 && signal.waiterCount == 1 }
+            try await drive(clock, signal)
+            try await eventually("the wait ends") { fired.count == 1 }
+        }
+        return (clock, signal, fired)
+    }
+
+    /// Should sleep until the deadline on the clock and report that it did not fire.
+    @Test func deadlinePasses() async throws {
+        let (_, signal, fired) = try await Self.driveWait(timeout: 60) { clock, _ in
             clock.advance(by: 59)
             #expect(clock.sleeperCount == 1, "the deadline has not passed")
             clock.advance(by: 1)
-            try await eventually("the wait ends") { fired.count == 1 }
         }
         #expect(fired.values == [false])
         #expect(signal.waiterCount == 0, "the wait for the signal ended with the deadline")
@@ -59,16 +70,7 @@ import Testing
 
     /// Should end a wait with a deadline as soon as it fires.
     @Test func firesBeforeTheDeadline() async throws {
-        let clock = ManualClock()
-        let deadline = clock.now.addingTimeInterval(3600)
-        let signal = ShutdownSignal()
-        let fired = Recorder<Bool>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { fired.append(await signal.wait(until: deadline, clock: clock)) }
-            try await eventually("waiting") { clock.sleeperCount == 1 && signal.waiterCount == 1 }
-            signal.fire()
-            try await eventually("the wait ends") { fired.count == 1 }
-        }
+        let (clock, _, fired) = try await Self.driveWait(timeout: 3600) { _, signal in signal.fire() }
         #expect(fired.values == [true])
         #expect(clock.sleeperCount == 0)
     }
