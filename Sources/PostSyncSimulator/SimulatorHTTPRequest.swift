@@ -56,6 +56,12 @@ public struct SimulatorHTTPRequest: Sendable {
     }
 
     /// The token of an `Authorization: Bearer <token>` header.
+    /// The Graph API access token: `Authorization: Bearer` (media, insights, `/me`), else the
+    /// `access_token` query parameter, as Graph accepts both.
+    var graphAccessToken: String? {
+        bearerToken ?? query["access_token"]
+    }
+
     var bearerToken: String? {
         guard let value = headers["authorization"] else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1)

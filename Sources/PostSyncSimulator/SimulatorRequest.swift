@@ -16,14 +16,21 @@ public struct SimulatorRequest: Sendable, Codable, Equatable {
     public var accountId: String?
     /// HTTP status of the answer.
     public var status: Int
+    /// Whether the query string carried an `access_token` (the token itself is not kept), so
+    /// that tests can check which calls keep tokens out of URLs.
+    public var tokenInQuery: Bool
 
     /// Creates a log entry.
-    public init(at: Date, method: String, path: String, endpoint: String, accountId: String?, status: Int) {
+    public init(
+        at: Date, method: String, path: String, endpoint: String, accountId: String?, status: Int,
+        tokenInQuery: Bool = false
+    ) {
         self.at = at
         self.method = method
         self.path = path
         self.endpoint = endpoint
         self.accountId = accountId
         self.status = status
+        self.tokenInQuery = tokenInQuery
     }
 }

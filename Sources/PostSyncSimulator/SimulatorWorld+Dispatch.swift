@@ -27,7 +27,7 @@ extension SimulatorWorld {
         log.append(
             SimulatorRequest(
                 at: now, method: request.method, path: request.path, endpoint: route.endpoint,
-                accountId: accountKey, status: response.status
+                accountId: accountKey, status: response.status, tokenInQuery: request.query["access_token"] != nil
             ))
         // A demo can run for days: keep the newest entries only, trimming in chunks to stay cheap.
         if log.count > Self.requestLogLimit + 10_000 {
@@ -68,7 +68,7 @@ extension SimulatorWorld {
     func identifyAccount(route: SimulatorRoute, request: SimulatorHTTPRequest) -> String? {
         switch route {
         case .instagramMedia, .instagramInsights, .instagramUser, .instagramRefresh:
-            return request.query["access_token"].flatMap { instagramTokens[$0]?.accountKey }
+            return request.graphAccessToken.flatMap { instagramTokens[$0]?.accountKey }
         case .tiktokVideoList, .tiktokVideoQuery, .tiktokUserInfo:
             return request.bearerToken.flatMap { tiktokAccessTokens[$0]?.accountKey }
         case .tiktokOAuthToken:

@@ -30,7 +30,7 @@ extension SimulatorWorld {
     /// `GET /{version}/{ig-user-id}/media`: newest first, cursor pagination, `since`/`until` filters.
     func instagramMedia(_ request: SimulatorHTTPRequest, userId: String, now: Date) -> SimulatorHTTPResponse {
         let accountKey: String
-        switch authorizeInstagram(request.query["access_token"], userId: userId, now: now) {
+        switch authorizeInstagram(request.graphAccessToken, userId: userId, now: now) {
         case .granted(let key): accountKey = key
         case .denied(let response): return response
         }
@@ -78,7 +78,7 @@ extension SimulatorWorld {
     /// `GET /{version}/{ig-user-id|me}`: the account's profile fields (only `id` when no `fields`).
     func instagramUser(_ request: SimulatorHTTPRequest, userId: String, now: Date) -> SimulatorHTTPResponse {
         let accountKey: String
-        switch authorizeInstagram(request.query["access_token"], userId: userId, now: now) {
+        switch authorizeInstagram(request.graphAccessToken, userId: userId, now: now) {
         case .granted(let key): accountKey = key
         case .denied(let response): return response
         }

@@ -24,7 +24,7 @@ extension SimulatorWorld {
     /// so they always agree with `/media`. Unknown or deprecated metrics answer code 100.
     func instagramInsights(_ request: SimulatorHTTPRequest, mediaId: String, now: Date) -> SimulatorHTTPResponse {
         let accountKey: String
-        switch authorizeInstagram(request.query["access_token"], now: now) {
+        switch authorizeInstagram(request.graphAccessToken, now: now) {
         case .granted(let key): accountKey = key
         case .denied(let response): return response
         }

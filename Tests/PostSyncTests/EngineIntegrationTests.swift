@@ -135,6 +135,27 @@ import Testing
         }
     }
 
+    /// Should send Instagram's token as `Authorization: Bearer` on media and insights calls (never
+    /// in a URL, where proxies and access logs keep it), and keep it out of every SyncLog entry,
+    /// also when a call fails.
+    @Test(arguments: StoreBackend.all) func instagramTokensStayOutOfURLs(backend: StoreBackend) async throws {
+        try await Self.withEngine(backend, posts: 30) { world, config, directory in
+            try await Self.withDaemon(config, directory: directory) { daemon in
+                let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
+                let revoked = ids.first { $0.platform == .instagram }!
+                await world.revokeToken(platform: "instagram", externalId: revoked.externalID)
+                _ = try await daemon.supervisor.syncOnce()
+                let graph = await world.requestLog().filter { ["instagram.media", "instagram.insights"].contains($0.endpoint) }
+                #expect(graph.contains { $0.endpoint == "instagram.insights" }, "insights were read")
+                #expect(graph.count > 2 && graph.allSatisfy { !$0.tokenInQuery }, "no token in a Graph URL")
+                let tokens = await world.accounts().map(\.accessToken)
+                let log = try String(contentsOfFile: directory + "/synclog.jsonl", encoding: .utf8)
+                #expect(log.contains("190"), "the revoked account's error is logged")
+                for token in tokens { #expect(!log.contains(token)) }
+            }
+        }
+    }
+
     /// Should put a revoked account in needs_reauth while the others sync, and make no more calls for it.
     @Test(arguments: StoreBackend.all) func deadAuthIsolated(backend: StoreBackend) async throws {
         try await Self.withEngine(backend, posts: 5) { world, config, directory in

@@ -72,11 +72,10 @@ public struct InstagramClient: PlatformClient {
             [
                 "fields": fields.joined(separator: ","),
                 "limit": String(request.lookbackStart == nil ? settings.backfillPageSize : settings.pageSize),
-                "access_token": request.accessToken,
             ])
         var posts: [FetchedPost] = []
         while let pageURL = next {
-            let body = try await get(pageURL, key: request.account.externalID, calls: calls)
+            let body = try await get(pageURL, token: request.accessToken, key: request.account.externalID, calls: calls)
             let page: GraphMediaPage
             do { page = try JSONDecoder().decode(GraphMediaPage.self, from: body) } catch {
                 throw PlatformError.malformed("Instagram /media page: \(DecodingErrorText.describe(error))")
@@ -89,7 +88,7 @@ public struct InstagramClient: PlatformClient {
                     reachedLookback = true
                 }
             }
-            next = reachedLookback || page.data.isEmpty ? nil : page.paging?.next
+            next = reachedLookback || page.data.isEmpty ? nil : page.paging?.next.map(Self.withoutAccessToken)
         }
         let result = FetchResult(posts: posts)
         guard settings.insights else { return result }
@@ -125,9 +124,8 @@ public struct InstagramClient: PlatformClient {
                 body = try await get(
                     url(
                         base, "\(settings.apiVersion)/\(post.postID)/insights",
-                        [
-                            "metric": Self.insightMetrics.joined(separator: ","), "access_token": request.accessToken,
-                        ]), key: request.account.externalID, calls: calls)
+                        ["metric": Self.insightMetrics.joined(separator: ",")]),
+                    token: request.accessToken, key: request.account.externalID, calls: calls)
             } catch let error as PlatformError {
                 switch error {
                 case .deadAuth, .transient: throw error
@@ -176,8 +174,9 @@ public struct InstagramClient: PlatformClient {
             url(
                 settings.graphURL, "refresh_access_token",
                 [
+                    // The one Graph call that takes the token only in the query.
                     "grant_type": "ig_refresh_token", "access_token": accessToken,
-                ]), key: account.externalID, calls: calls)
+                ]), token: nil, key: account.externalID, calls: calls)
         guard let answer = try? JSONDecoder().decode(GraphTokenAnswer.self, from: body), !answer.accessToken.isEmpty else {
             throw PlatformError.malformed("Instagram token refresh answer")
         }
@@ -186,10 +185,13 @@ public struct InstagramClient: PlatformClient {
             expiresAt: answer.expiresIn.map { now.addingTimeInterval(TimeInterval($0.value)) }, refreshExpiresAt: nil)
     }
 
-    /// One GET through the usage governor; non-2xx answers become `PlatformError`s.
-    private func get(_ url: String, key: String, calls: CallCounter) async throws -> Data {
+    /// One GET through the usage governor, with `token` as `Authorization: Bearer` (so that it
+    /// stays out of URLs, which proxies and access logs keep); non-2xx answers become
+    /// `PlatformError`s, whose messages never carry the URL.
+    private func get(_ url: String, token: String?, key: String, calls: CallCounter) async throws -> Data {
         try await governor.acquire(key, maxWait: maxWait)
-        let answer = try await transport.send(.GET, url, calls: calls)
+        let headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
+        let answer = try await transport.send(.GET, url, headers: headers, calls: calls)
         let report = MetaUsageReport.parse(
             appUsage: answer.headers.first(name: "x-app-usage"),
             businessUseCaseUsage: answer.headers.first(name: "x-business-use-case-usage"))
@@ -208,6 +210,17 @@ public struct InstagramClient: PlatformClient {
             await governor.block(key, until: clock.now.addingTimeInterval((after ?? .seconds(60)).seconds))
         }
         throw error
+    }
+
+    /// A `paging.next` URL without an `access_token` parameter (Graph echoes one when the first
+    /// request carried it; the header carries ours).
+    static func withoutAccessToken(_ url: String) -> String {
+        // Percent-encoded items, so that a cursor holding `+` or `/` is passed on byte for byte.
+        guard var components = URLComponents(string: url), let items = components.percentEncodedQueryItems,
+            items.contains(where: { $0.name == "access_token" })
+        else { return url }
+        components.percentEncodedQueryItems = items.filter { $0.name != "access_token" }
+        return components.string ?? url
     }
 
     /// `base/path?query` with every value percent-encoded (tokens may hold `+` or `/`).
