@@ -21,7 +21,8 @@ public final class DaemonMetrics: Sendable {
     }
 
     /// Records one SyncLog entry: runs by platform/status/trigger, duration, posts, API calls,
-    /// token refreshes and rate-limit hits.
+    /// token refreshes, rate-limit hits and, for a run that was not an error, the account's last
+    /// success time.
     public func record(_ entry: SyncLogEntry) {
         let platform = entry.platform.rawValue
         Counter(
@@ -40,6 +41,14 @@ public final class DaemonMetrics: Sendable {
         }
         if entry.errorMessage?.contains("rate limited") == true {
             Counter(label: "postsync_rate_limit_hits_total", dimensions: [("platform", platform)], factory: factory).increment()
+        }
+        // Written only after the SyncLog line is, so a failing SyncLog shows up as a stale time
+        // (the "no success for 2 x interval" alert). A partial run counts, as for `lastSyncAt`.
+        if entry.status != .error {
+            Gauge(
+                label: "postsync_account_last_success_timestamp_seconds",
+                dimensions: [("account", entry.accountId), ("platform", platform)], factory: factory
+            ).record(entry.createdAt.timeIntervalSince1970)
         }
     }
 
