@@ -44,12 +44,17 @@ public final class Daemon: Sendable {
     ///   - fsync: SyncLog durability policy.
     ///   - logger: Root logger.
     ///   - reloadConfiguration: Re-reads the config file on SIGHUP.
-    /// - Throws: When the directory, the database or the SyncLog cannot be opened.
+    ///   - node: This daemon's node id (CONTRACT section 10; default: host name and 6 random hex
+    ///     characters, new at each start).
+    /// - Throws: When the directory, the database or the SyncLog cannot be opened; with
+    ///   PostgreSQL, `StoreError.unavailable` when the server cannot be reached at start and
+    ///   `StoreError.schemaTooNew` when another postsync migrated the schema further.
     public init(
         configuration: Configuration, stateDirectory: String, clock: any DaemonClock = SystemClock(),
         seed: UInt64 = UInt64.random(in: 0...UInt64.max), fsync: SyncLogFsyncPolicy = .everyRecord, logger: Logger,
+        node: String = Daemon.defaultNodeID(),
         reloadConfiguration: (@Sendable () throws -> Configuration)? = nil
-    ) throws {
+    ) async throws {
         self.configuration = configuration
         current = Mutex(configuration)
         self.reloadConfiguration = reloadConfiguration
@@ -58,10 +63,16 @@ public final class Daemon: Sendable {
         self.logger = logger
         self.clock = clock
         try Self.prepareStateDirectory(stateDirectory)
-        store = try Self.openStore(configuration, stateDirectory: stateDirectory)
-        syncLog = try SyncLogWriter(
-            directory: stateDirectory, maxBytes: configuration.synclog.maxBytes, keep: configuration.synclog.keep,
-            fsync: fsync)
+        let store = try await Self.openStore(configuration, stateDirectory: stateDirectory, logger: logger)
+        self.store = store
+        do {
+            syncLog = try SyncLogWriter(
+                directory: stateDirectory, maxBytes: configuration.synclog.maxBytes, keep: configuration.synclog.keep,
+                fsync: fsync)
+        } catch {
+            await store.close()
+            throw error
+        }
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(30))
         httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
@@ -70,11 +81,25 @@ public final class Daemon: Sendable {
         let clients = Self.clients(configuration, transport: transport, clock: clock)
         let metrics = DaemonMetrics()
         self.metrics = metrics
-        recorder = SyncLogRecorder(writer: syncLog, onRecord: { metrics.record($0) })
+        recorder = SyncLogRecorder(
+            writer: syncLog, table: store.syncLogTable, health: store.health, node: node, logger: logger,
+            onRecord: { metrics.record($0) })
         supervisor = Supervisor(
             store: store, recorder: recorder, clients: clients, settings: Self.supervisorSettings(configuration),
             maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger,
             onLateness: { metrics.lateness($0) })
+        do {
+            try await recorder.reconcile()
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
+    /// A node id: the host name and 6 random hex characters (CONTRACT section 10).
+    public static func defaultNodeID() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "postsync"
+        return "\(host.isEmpty ? "postsync" : host)-\(String(format: "%06x", UInt32.random(in: 0..<(1 << 24))))"
     }
 
     /// The control socket path: `control.socket`, else `<state_dir>/control.sock`.
@@ -138,10 +163,10 @@ public final class Daemon: Sendable {
         do {
             try await group.run()
         } catch {
-            try? await httpClient.shutdown()
+            await close()
             throw error
         }
-        try await httpClient.shutdown()
+        await close()
     }
 
     /// `serve --once`: syncs every active account once and returns the summary. Call `close()` after.
@@ -151,15 +176,22 @@ public final class Daemon: Sendable {
         return summary
     }
 
-    /// Releases the HTTP client (after `run` or `runOnce` when the caller owns the lifetime).
+    /// Releases the HTTP client and the store's connections (after `run`, or after `runOnce`
+    /// when the caller owns the lifetime). Safe to call more than once.
     public func close() async {
         try? await httpClient.shutdown()
+        await store.close()
     }
 
-    /// The store the configuration selects: SQLite at `<state_dir>/postsync.sqlite` (the only
-    /// implementation so far; the `database` section of CONTRACT section 9 will select another).
-    static func openStore(_ configuration: Configuration, stateDirectory: String) throws -> any Store {
-        try SQLiteStore(path: stateDirectory + "/postsync.sqlite")
+    /// The store the configuration selects: PostgreSQL with `database.url`, else SQLite at
+    /// `<state_dir>/postsync.sqlite` (CONTRACT section 9).
+    public static func openStore(_ configuration: Configuration, stateDirectory: String, logger: Logger) async throws
+        -> any Store
+    {
+        if configuration.database.isPostgres {
+            return try await PostgresStore.open(configuration.database, logger: logger)
+        }
+        return try SQLiteStore(path: stateDirectory + "/postsync.sqlite")
     }
 
     /// Creates the state directory if needed and makes it private (0700): it holds tokens.

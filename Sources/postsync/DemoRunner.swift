@@ -48,7 +48,7 @@ struct DemoRunner {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await simulatorService.runAlone() }
             let port = await simulatorPort.value
-            let daemon = try makeDaemon(
+            let daemon = try await makeDaemon(
                 simulatorURL: "http://127.0.0.1:\(port)", httpPort: httpPort, simulator: simulatorConfiguration)
             try await daemon.store.insertAccounts(await world.accounts().map { try $0.newAccount.record(now: Date()) })
             printBanner(daemon: daemon, simulatorPort: port, httpPort: httpPort)
@@ -74,7 +74,7 @@ struct DemoRunner {
         }
     }
 
-    private func makeDaemon(simulatorURL: String, httpPort: Int, simulator: SimulatorConfiguration) throws -> Daemon {
+    private func makeDaemon(simulatorURL: String, httpPort: Int, simulator: SimulatorConfiguration) async throws -> Daemon {
         var c = Configuration()
         c.instagram.graphURL = simulatorURL
         c.instagram.facebookGraphURL = simulatorURL
@@ -87,7 +87,7 @@ struct DemoRunner {
         c.sync.interval = interval
         c.sync.jitter = 0.2
         c.sync.backoff = .init(min: .seconds(2), max: .seconds(30))
-        return try Daemon(configuration: c, stateDirectory: directory, logger: logger)
+        return try await Daemon(configuration: c, stateDirectory: directory, logger: logger)
     }
 
     private func printBanner(daemon: Daemon, simulatorPort: Int, httpPort: Int) {

@@ -48,8 +48,12 @@ struct ServeCommand: AsyncParsableCommand {
             if let path = global.configPath {
                 reload = { @Sendable () throws -> Configuration in try ConfigurationLoader.load(path: path) }
             }
-            daemon = try Daemon(
+            daemon = try await Daemon(
                 configuration: configuration, stateDirectory: stateDirectory, logger: logger, reloadConfiguration: reload)
+        } catch let error as StoreError {
+            let target = configuration.database.url.map { "the database \($0) (schema \(configuration.database.schema))" }
+            printError("postsync: cannot open \(target ?? "the state in \(stateDirectory)"): \(error)")
+            throw ExitCode(1)
         } catch {
             printError("postsync: cannot open the state in \(stateDirectory): \(error)")
             throw ExitCode(1)

@@ -19,7 +19,7 @@ import Testing
     ) async throws -> T {
         let simConfig = simulator(posts: posts)
         return try await SimulatorHarness.with(simConfig) { world, url in
-            let config = backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
+            let config = try backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
             return try await withTemporaryDirectory { directory in try await body(world, config, directory) }
         }
     }
@@ -31,16 +31,27 @@ import Testing
         guard let directory else {
             return try await withTemporaryDirectory { try await withDaemon(configuration, directory: $0, body) }
         }
-        let daemon = try Daemon(
+        let daemon = try await Daemon(
             configuration: configuration, stateDirectory: directory, seed: 1, fsync: .never, logger: testLogger())
         do {
             let result = try await body(daemon)
+            try await expectSyncLogCopiesAgree(daemon)
             await daemon.close()
             return result
         } catch {
             await daemon.close()
             throw error
         }
+    }
+
+    /// With PostgreSQL, `sync_log` must hold exactly the entries of the JSON-lines files, with the
+    /// same `seq` and `id` (CONTRACT section 9).
+    static func expectSyncLogCopiesAgree(_ daemon: Daemon) async throws {
+        guard let table = daemon.store.syncLogTable else { return }
+        let file = try SyncLogReader(directory: daemon.stateDirectory).readAll().entries
+        let rows = try await table.entries(after: 0, limit: 1_000_000)
+        #expect(rows.map(\.seq) == file.map(\.seq), "sync_log and synclog.jsonl hold the same seqs")
+        #expect(rows.map { $0.jsonLine() } == file.map { $0.jsonLine() }, "sync_log rows equal the JSON lines")
     }
 
     /// Should backfill every post across pages on the first sync, stop at the lookback window

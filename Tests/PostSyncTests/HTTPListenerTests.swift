@@ -498,7 +498,7 @@ extension HTTPListenerTests {
             configure(&configuration)
             let directory = try temporaryDirectory("postsync-http")
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let daemon = try Daemon(
+            let daemon = try await Daemon(
                 configuration: configuration, stateDirectory: directory, seed: 1, fsync: .never, logger: testLogger())
             let accounts = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
             let ready = Promise<Int?>()

@@ -24,6 +24,9 @@ extension AccountActor {
     /// - Returns: The entry, or nil when shutdown began before the run could start.
     /// - Throws: What is not a sync outcome (the supervisor restarts the worker).
     func runSync(trigger: SyncTrigger) async throws -> SyncLogEntry? {
+        // No platform call for a run whose result could not be stored (CONTRACT section 9): during
+        // a database outage the run waits here, and only cancellation (shutdown) ends the wait.
+        do { try await environment.store.health.waitUntilAvailable() } catch { return nil }
         do { try await environment.limiter.acquire() } catch { return nil }
         defer { environment.limiter.release() }
         let clock = environment.clock

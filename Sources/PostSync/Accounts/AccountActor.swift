@@ -150,10 +150,15 @@ public actor AccountActor {
         return action
     }
 
-    /// Carries out the actions that need no run context (persisting a schedule).
+    /// Carries out the actions that need no run context (persisting a schedule). During a
+    /// database outage the schedule stays in memory (the next run persists it again) rather than
+    /// fail the worker: an outage must not crash-loop every account into quarantine.
     func execute(_ action: AccountStateMachine.Action) async throws {
-        if case .persist(let schedule) = action {
+        guard case .persist(let schedule) = action else { return }
+        do {
             try await environment.store.saveSchedule(id, schedule)
+        } catch StoreError.unavailable(let why) {
+            logger.warning("schedule not persisted: database unavailable", metadata: ["error": "\(why)"])
         }
     }
 }

@@ -17,6 +17,10 @@ extension AccountStateMachine {
             return .failed(deadline.description, retryAfter: nil)
         case let failure as RunFailure:
             return .failed(failure.description, retryAfter: nil)
+        case StoreError.unavailable:
+            // A database outage fails the run; it is not the worker's fault, so it is no crash
+            // (a crash loop would quarantine every account during one outage).
+            return .failed("\(error)", retryAfter: nil)
         default:
             return .crashed("internal error: \(error)")
         }

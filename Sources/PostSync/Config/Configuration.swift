@@ -21,6 +21,8 @@ public struct Configuration: Sendable, Equatable {
     public var tiktok: TikTok
     /// `cron`: the secret that enables `POST /api/cron/sync-all`.
     public var cron: Cron
+    /// `database`: SQLite (the default) or PostgreSQL.
+    public var database: Database
 
     /// Creates a configuration; every argument defaults to the documented default, so
     /// `Configuration()` is the all-defaults configuration.
@@ -32,7 +34,8 @@ public struct Configuration: Sendable, Equatable {
         synclog: SyncLogSettings = SyncLogSettings(),
         instagram: Instagram = Instagram(),
         tiktok: TikTok = TikTok(),
-        cron: Cron = Cron()
+        cron: Cron = Cron(),
+        database: Database = Database()
     ) {
         self.stateDirectory = stateDirectory
         self.control = control
@@ -42,6 +45,7 @@ public struct Configuration: Sendable, Equatable {
         self.instagram = instagram
         self.tiktok = tiktok
         self.cron = cron
+        self.database = database
     }
 }
 

@@ -57,6 +57,8 @@ public enum ConfigurationLoader {
         )
         try readTikTok(top.section("tiktok", keys: tiktokKeys), readFile: readFile, into: &configuration.tiktok)
         try readCron(top.section("cron", keys: cronKeys), readFile: readFile, into: &configuration.cron)
+        try readDatabase(
+            top.section("database", keys: databaseKeys), readFile: readFile, into: &configuration.database)
         return configuration
     }
 

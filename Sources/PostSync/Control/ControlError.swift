@@ -68,6 +68,11 @@ public struct ControlError: Error, Sendable, Codable, Hashable, CustomStringConv
     public static func notReady(_ message: String) -> Self {
         .init(code: "not_ready", message: message, status: 503)
     }
+    /// The database cannot be reached now (CONTRACT section 9); try again when it is back.
+    public static func databaseUnavailable(_ message: String) -> ControlError {
+        .init(code: "database_unavailable", message: message, status: 503)
+    }
+
     /// A line inside a followed `GET /v1/logs` answer (whose status, 200, was sent long before):
     /// the reader fell too far behind and the stream ends.
     public static func overflow(afterSeq: Int64) -> Self {

@@ -37,9 +37,22 @@ public protocol Store: Sendable {
     func posts(account: AccountID?, since: Date?, limit: Int) async throws -> [PostView]
     /// Metric history rows of one post, oldest first (tests and scripts).
     func metricHistory(platform: Platform, postID: String) async throws -> [PostMetrics]
+    /// Whether the database can be reached now (always, for a file in the state directory).
+    var health: DatabaseHealth { get }
+    /// The database copy of the SyncLog, when the store keeps one (PostgreSQL).
+    var syncLogTable: (any SyncLogTable)? { get }
+    /// Releases connections (the store is unusable afterwards).
+    func close() async
 }
 
 extension Store {
+    /// Always available.
+    public var health: DatabaseHealth { DatabaseHealth.alwaysAvailable }
+    /// None.
+    public var syncLogTable: (any SyncLogTable)? { nil }
+    /// Nothing to release.
+    public func close() async {}
+
     /// Adds one account.
     /// - Throws: `StoreError.accountExists` when the id is taken.
     public func insertAccount(_ record: AccountRecord) async throws {

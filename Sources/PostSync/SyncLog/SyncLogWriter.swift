@@ -112,13 +112,19 @@ public actor SyncLogWriter {
     /// - Throws: `SyncLogError` (an `EncodingError` is impossible for these types). A failed or
     ///   short write leaves nothing (a partial line is cut off again) and consumes no `seq`. A failed `fdatasync` or rotation is thrown after the record
     ///   was written and published; a failed rotation is retried by the next append.
+    /// - Parameter assigned: With the PostgreSQL store, the `seq` that `sync_log` gave the entry
+    ///   (the entry's `id` is kept then); it must be greater than `lastSeq`.
     @discardableResult
-    public func append(_ entry: SyncLogEntry) throws -> SyncLogEntry {
+    public func append(_ entry: SyncLogEntry, assignedSeq assigned: Int64? = nil) throws -> SyncLogEntry {
         if isClosed { throw SyncLogError(operation: "append", path: path, code: EBADF) }
+        if let assigned, assigned <= lastSeq {
+            // The file's seq must never go back; `sync_log` is advanced past the file at start.
+            throw SyncLogError(operation: "append seq \(assigned) after \(lastSeq)", path: path, code: EINVAL)
+        }
         if fd < 0 { fd = try Self.openCurrent(path: path, decoder: JSONCoding.decoder()).fd }
         var record = entry
-        record.seq = lastSeq + 1
-        record.id = UUID().uuidString.lowercased()
+        record.seq = assigned ?? lastSeq + 1
+        if assigned == nil || record.id.isEmpty { record.id = UUID().uuidString.lowercased() }
         var line = Data(record.jsonLine().utf8)
         line.append(0x0A)
         let size = try writeRecord(line)

@@ -36,7 +36,8 @@ struct APIErrorMiddleware: RouterMiddleware {
             switch error {
             case .unknownAccount(let id): return .unknownAccount(id.description)
             case .accountExists(let id): return .accountExists(id.description)
-            case .corrupt: return .internalError("\(error)")
+            case .unavailable: return .databaseUnavailable("\(error)")
+            case .corrupt, .database, .schemaTooNew: return .internalError("\(error)")
             }
         case let error as HTTPError where error.status == .notFound:
             // Thrown by the router itself: no route has this path and method.

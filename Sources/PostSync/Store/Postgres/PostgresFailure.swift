@@ -1,0 +1,51 @@
+import PostgresNIO
+
+/// Sorts the errors of postgres-nio into "the database cannot be reached" (an outage: the store
+/// is marked unavailable and reconnects) and everything else, and words them for logs and
+/// `lastError`. `PSQLError`'s own description is deliberately generic and its debug description
+/// quotes the statement and its binds, which may hold tokens, so neither is ever used.
+enum PostgresFailure {
+    /// SQLSTATE classes and codes that mean the server went away or will not take a session:
+    /// connection exceptions (08), shutdown and crash (57P01–57P03), too many connections (53300).
+    private static let connectionStates: Set<String> = ["57P01", "57P02", "57P03", "53300"]
+
+    /// Whether the error means the database cannot be reached right now.
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        if error is StatementTimedOut { return true }
+        guard let error = error as? PSQLError else {
+            // A socket-level error that reached us unwrapped (NIO's IOError, ChannelError).
+            return !(error is CancellationError) && !(error is StoreError)
+        }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .sslUnsupported,
+            .failedToAddSSLHandler, .messageDecodingFailure, .unexpectedBackendMessage:
+            return true
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || connectionStates.contains(state)
+        default:
+            return false
+        }
+    }
+
+    /// A one-line description without statement text or bind values.
+    static func message(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let info = error.serverInfo {
+                let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return "PostgreSQL: \(info[.message] ?? "server error")\(state)"
+            }
+            if let underlying = error.underlying { return "PostgreSQL \(error.code): \(underlying)" }
+            return "PostgreSQL: \(error.code)"
+        }
+        if let error = error as? StatementTimedOut { return error.description }
+        return "PostgreSQL: \(error)"
+    }
+}
+
+/// A statement that did not finish within the store's time limit; treated as an outage, since a
+/// healthy server answers these short statements in milliseconds.
+struct StatementTimedOut: Error, CustomStringConvertible {
+    var limit: Duration
+    var description: String { "PostgreSQL did not answer within \(DurationText.format(limit))" }
+}

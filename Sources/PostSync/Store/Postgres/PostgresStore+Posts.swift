@@ -1,0 +1,222 @@
+import Foundation
+import PostgresNIO
+
+extension PostgresStore {
+    /// Upserts the posts one run read and sets `last_sync_at`, in one statement (so one round
+    /// trip and one transaction, whatever the page size): the whole page travels as one `jsonb`
+    /// bind, the merge with the stored row (fields the fetch did not read keep their stored
+    /// value) and the change test happen in the database, and a `post_metrics` row is written for
+    /// each new post and each post whose metrics changed. The same page stored twice changes
+    /// nothing. The rules are those of `SQLiteStore.ingest`; the engine tests hold both to them.
+    public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult {
+        var seen = Set<String>()
+        // ON CONFLICT may touch a row once per statement: a page that repeats a post keeps the first.
+        let unique = posts.filter { seen.insert($0.postID).inserted }
+        let page = String(decoding: try Self.snakeCaseJSON(unique.map(PostRow.init)), as: UTF8.self)
+        let s = self.s
+        let platform = account.platform.rawValue
+        let stamp = Timestamp.format(now)
+        let synced = try await perform { client in
+            let rows = try await client.query(
+                """
+                WITH input AS (
+                    SELECT * FROM jsonb_to_recordset(\(page)::jsonb) AS t(post_id text, caption text, media_type text,
+                        permalink text, published_at timestamptz, like_count bigint, comment_count bigint,
+                        view_count bigint, share_count bigint, save_count bigint, reach bigint, coverage integer)
+                ),
+                old AS (
+                    SELECT p.* FROM \(unescaped: s).posts p JOIN input i ON p.platform = \(platform) AND p.post_id = i.post_id
+                ),
+                merged AS (
+                    SELECT i.post_id, o.post_id IS NULL AS is_new,
+                        COALESCE(i.caption, o.caption) AS caption, COALESCE(i.media_type, o.media_type) AS media_type,
+                        COALESCE(i.permalink, o.permalink) AS permalink,
+                        COALESCE(i.published_at, o.published_at) AS published_at,
+                        CASE WHEN i.coverage & 1 <> 0 THEN i.like_count ELSE o.like_count END AS like_count,
+                        CASE WHEN i.coverage & 2 <> 0 THEN i.comment_count ELSE o.comment_count END AS comment_count,
+                        CASE WHEN i.coverage & 4 <> 0 THEN i.view_count ELSE o.view_count END AS view_count,
+                        CASE WHEN i.coverage & 8 <> 0 THEN i.share_count ELSE o.share_count END AS share_count,
+                        CASE WHEN i.coverage & 16 <> 0 THEN i.save_count ELSE o.save_count END AS save_count,
+                        CASE WHEN i.coverage & 32 <> 0 THEN i.reach ELSE o.reach END AS reach
+                    FROM input i LEFT JOIN old o ON o.post_id = i.post_id
+                ),
+                changed AS (
+                    SELECT m.*, m.is_new OR (m.like_count, m.comment_count, m.view_count, m.share_count, m.save_count,
+                            m.reach) IS DISTINCT FROM (o.like_count, o.comment_count, o.view_count, o.share_count,
+                            o.save_count, o.reach) AS metrics_changed
+                    FROM merged m LEFT JOIN old o ON o.post_id = m.post_id
+                    WHERE m.is_new OR (m.caption, m.media_type, m.permalink, m.published_at, m.like_count,
+                            m.comment_count, m.view_count, m.share_count, m.save_count, m.reach)
+                        IS DISTINCT FROM (o.caption, o.media_type, o.permalink, o.published_at, o.like_count,
+                            o.comment_count, o.view_count, o.share_count, o.save_count, o.reach)
+                ),
+                upserted AS (
+                    INSERT INTO \(unescaped: s).posts AS p (platform, post_id, account_id, caption, media_type, permalink,
+                        published_at, like_count, comment_count, view_count, share_count, save_count, reach,
+                        first_seen_at, updated_at)
+                    SELECT \(platform), post_id, \(account.description), caption, media_type, permalink, published_at,
+                        like_count, comment_count, view_count, share_count, save_count, reach,
+                        \(stamp)::timestamptz, \(stamp)::timestamptz
+                    FROM changed
+                    ON CONFLICT (platform, post_id) DO UPDATE SET caption = EXCLUDED.caption,
+                        media_type = EXCLUDED.media_type, permalink = EXCLUDED.permalink,
+                        published_at = EXCLUDED.published_at, like_count = EXCLUDED.like_count,
+                        comment_count = EXCLUDED.comment_count, view_count = EXCLUDED.view_count,
+                        share_count = EXCLUDED.share_count, save_count = EXCLUDED.save_count, reach = EXCLUDED.reach,
+                        updated_at = EXCLUDED.updated_at
+                    RETURNING 1
+                ),
+                history AS (
+                    INSERT INTO \(unescaped: s).post_metrics (platform, post_id, observed_at, like_count, comment_count,
+                        view_count, share_count, save_count, reach)
+                    SELECT \(platform), post_id, \(stamp)::timestamptz, like_count, comment_count, view_count,
+                        share_count, save_count, reach
+                    FROM changed WHERE metrics_changed
+                    RETURNING 1
+                ),
+                -- Data-modifying CTEs run to completion whether or not the main query reads them.
+                touched AS (
+                    UPDATE \(unescaped: s).accounts SET last_sync_at = \(stamp)::timestamptz WHERE id = \(account.description)
+                    RETURNING 1
+                )
+                SELECT count(*) FROM upserted
+                """)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+        return IngestResult(found: posts.count, synced: synced)
+    }
+
+    /// Ids of the account's stored posts published at or after `since`, newest first.
+    public func postIDs(of account: AccountID, publishedSince since: Date) async throws -> [String] {
+        let s = self.s
+        return try await perform { client in
+            var ids: [String] = []
+            let rows = try await client.query(
+                """
+                SELECT post_id FROM \(unescaped: s).posts
+                WHERE account_id = \(account.description) AND published_at >= \(Timestamp.format(since))::timestamptz
+                ORDER BY published_at DESC
+                """)
+            for try await id in rows.decode(String.self) { ids.append(id) }
+            return ids
+        }
+    }
+
+    /// Number of stored posts per account.
+    public func postCounts() async throws -> [String: Int] {
+        let s = self.s
+        return try await perform { client in
+            var counts: [String: Int] = [:]
+            let rows = try await client.query("SELECT account_id, count(*) FROM \(unescaped: s).posts GROUP BY account_id")
+            for try await (account, count) in rows.decode((String, Int).self) { counts[account] = count }
+            return counts
+        }
+    }
+
+    /// Stored posts, newest first.
+    /// - Parameters:
+    ///   - account: Only this account's posts, when given.
+    ///   - since: Only posts published at or after this time, when given.
+    ///   - limit: At most this many.
+    public func posts(account: AccountID?, since: Date?, limit: Int) async throws -> [PostView] {
+        let s = self.s
+        return try await perform { client in
+            let rows = try await client.query(
+                """
+                SELECT * FROM \(unescaped: s).posts
+                WHERE (\(account?.description)::text IS NULL OR account_id = \(account?.description)::text)
+                    AND (\(since.map(Timestamp.format))::timestamptz IS NULL
+                        OR published_at >= \(since.map(Timestamp.format))::timestamptz)
+                ORDER BY published_at DESC NULLS LAST, post_id DESC
+                LIMIT \(limit)
+                """)
+            var posts: [PostView] = []
+            for try await row in rows { posts.append(try PostView(postgres: row)) }
+            return posts
+        }
+    }
+
+    /// Metric history rows of one post (oldest first): for tests and scripts.
+    public func metricHistory(platform: Platform, postID: String) async throws -> [PostMetrics] {
+        let s = self.s
+        return try await perform { client in
+            let rows = try await client.query(
+                """
+                SELECT like_count, comment_count, view_count, share_count, save_count, reach
+                FROM \(unescaped: s).post_metrics WHERE platform = \(platform.rawValue) AND post_id = \(postID)
+                ORDER BY observed_at, ctid
+                """)
+            var history: [PostMetrics] = []
+            for try await (likes, comments, views, shares, saves, reach) in rows.decode(
+                (Int64?, Int64?, Int64?, Int64?, Int64?, Int64?).self)
+            {
+                history.append(
+                    PostMetrics(
+                        likeCount: likes, commentCount: comments, viewCount: views, shareCount: shares, saveCount: saves,
+                        reach: reach))
+            }
+            return history
+        }
+    }
+}
+
+/// A fetched post as the JSON that `jsonb_to_recordset` reads. PostgreSQL text cannot hold NUL,
+/// which a caption may contain, so NUL characters are dropped.
+private struct PostRow: Encodable {
+    var postId: String
+    var caption: String?
+    var mediaType: String?
+    var permalink: String?
+    var publishedAt: String?
+    var likeCount: Int64?
+    var commentCount: Int64?
+    var viewCount: Int64?
+    var shareCount: Int64?
+    var saveCount: Int64?
+    var reach: Int64?
+    var coverage: Int
+
+    init(_ post: FetchedPost) {
+        postId = post.postID.withoutNUL
+        caption = post.caption?.withoutNUL
+        mediaType = post.mediaType?.withoutNUL
+        permalink = post.permalink?.withoutNUL
+        publishedAt = StoreDate.encode(post.publishedAt)
+        likeCount = post.metrics.likeCount
+        commentCount = post.metrics.commentCount
+        viewCount = post.metrics.viewCount
+        shareCount = post.metrics.shareCount
+        saveCount = post.metrics.saveCount
+        reach = post.metrics.reach
+        coverage = post.coverage.rawValue
+    }
+}
+
+extension String {
+    fileprivate var withoutNUL: String {
+        contains("\u{0}") ? replacingOccurrences(of: "\u{0}", with: "") : self
+    }
+}
+
+extension PostView {
+    /// Reads a post from a `SELECT * FROM posts` row of PostgreSQL.
+    init(postgres row: PostgresRow) throws {
+        let r = row.makeRandomAccess()
+        accountId = try r["account_id"].decode(String.self)
+        platform = Platform(rawValue: try r["platform"].decode(String.self)) ?? .instagram
+        postId = try r["post_id"].decode(String.self)
+        caption = try r["caption"].decode(String?.self)
+        mediaType = try r["media_type"].decode(String?.self)
+        permalink = try r["permalink"].decode(String?.self)
+        publishedAt = try r["published_at"].decode(Date?.self)
+        likeCount = try r["like_count"].decode(Int64?.self)
+        commentCount = try r["comment_count"].decode(Int64?.self)
+        viewCount = try r["view_count"].decode(Int64?.self)
+        shareCount = try r["share_count"].decode(Int64?.self)
+        saveCount = try r["save_count"].decode(Int64?.self)
+        reach = try r["reach"].decode(Int64?.self)
+        firstSeenAt = try r["first_seen_at"].decode(Date.self)
+        updatedAt = try r["updated_at"].decode(Date.self)
+    }
+}
