@@ -50,11 +50,14 @@ public struct DaemonProcess: Sendable {
 /// Writes a config for the simulator at `simulatorURL` (plus `extraYAML`), starts the daemon,
 /// waits for its control socket and runs `body`; then ends the daemon (SIGTERM, SIGKILL after a
 /// grace period) unless `body` stopped it, and removes its directory, however `body` ends.
-/// - Parameter stateDirectory: Reuse a state directory (a restart; it stays where it is); a fresh
-///   one when nil. The config is written next to it, as `<stateDirectory>.yaml`.
+/// - Parameters:
+///   - stateDirectory: Reuse a state directory (a restart; it stays where it is); a fresh one
+///     when nil. The config is written next to it, as `<stateDirectory>.yaml`.
+///   - httpListen: `http.listen` (off unless a test needs the listener).
 public func withDaemonProcess<T>(
-    simulatorURL: String, extraYAML: String = "", stateDirectory: String? = nil, environment: [String: String] = [:],
-    isolation: isolated (any Actor)? = #isolation, _ body: (DaemonProcess) async throws -> T
+    simulatorURL: String, extraYAML: String = "", stateDirectory: String? = nil, httpListen: String = "off",
+    environment: [String: String] = [:], isolation: isolated (any Actor)? = #isolation,
+    _ body: (DaemonProcess) async throws -> T
 ) async throws -> T {
     try await withProcessScope { scope in
         // The config and the files a test puts beside the state directory (`<state>.refresh`)
@@ -71,7 +74,7 @@ public func withDaemonProcess<T>(
               client_key: sim-client-key
               client_secret: sim-client-secret
             http:
-              listen: "off"
+              listen: "\(httpListen)"
             \(extraYAML)
             """
         try yaml.write(toFile: config, atomically: true, encoding: .utf8)

@@ -332,7 +332,7 @@ public final class PostgresTestServer: Sendable {
     }
 
     /// A free loopback TCP port: bound to port 0, read back, released.
-    private static func freeLoopbackPort() throws -> Int {
+    public static func freeLoopbackPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(what: "cannot open a socket", details: String(cString: strerror(errno))) }
         defer { close(fd) }

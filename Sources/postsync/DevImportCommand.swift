@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import PostSync
@@ -31,10 +32,18 @@ struct DevImportCommand: AsyncParsableCommand {
         let accounts = try decoder.decode([SimulatedAccount].self, from: Data(body.readableBytesView))
         umask(0o077)
         try Daemon.prepareStateDirectory(directory)
-        let store = try SQLiteStore(path: directory + "/postsync.sqlite")
+        let store = try await Daemon.openStore(
+            configuration, stateDirectory: directory, logger: Logger(label: "postsync.dev-import"))
         let now = Date()
         let records = try accounts.map { try $0.newAccount.record(now: now) }
-        try await store.insertAccounts(records)
-        print("imported \(records.count) account(s) into \(directory)")
+        do {
+            try await store.insertAccounts(records)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+        let target = configuration.database.url.map { "\($0) schema \(configuration.database.schema)" } ?? directory
+        print("imported \(records.count) account(s) into \(target)")
     }
 }

@@ -75,7 +75,7 @@ extension ControlAPI {
     func syncAccount(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try accountID(context)
         let wait = try ControlQuery(request).flag("wait")
-        if try await view(id).state == .needsReauth { throw ControlError.needsReauth(id.description) }
+        if try await supervisor.state(of: id) == .needsReauth { throw ControlError.needsReauth(id.description) }
         guard wait else {
             _ = try await supervisor.trigger(id, .manual, wait: false)
             return try JSONResponse(SyncQueued(), status: .accepted).response(from: request, context: context)

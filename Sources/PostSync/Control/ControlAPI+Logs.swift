@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
 
 extension ControlAPI {
     /// How many entries a follower may fall behind before it is dropped with an error line.
@@ -16,6 +17,9 @@ extension ControlAPI {
         let filter = try Self.logFilter(query)
         let limit = try query.integer("limit", range: 1...1_000_000)
         let follow = try query.flag("follow")
+        if let table = store.syncLogTable {
+            return tableLogs(table, filter: filter, limit: limit, follow: follow)
+        }
         let syncLog = self.syncLog
         let reader = SyncLogReader(directory: syncLog.directory)
         let body = ResponseBody { writer in
@@ -54,6 +58,52 @@ extension ControlAPI {
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
     }
 
+    /// How often a follower of `sync_log` polls (CONTRACT section 9: a new entry within 1 s).
+    static let tablePollInterval: Duration = .milliseconds(200)
+
+    /// `GET /v1/logs` with PostgreSQL: the history and the followed entries come from `sync_log`,
+    /// so a follower sees the entries of every daemon sharing the database. A follower polls the
+    /// table (see `SyncLogTableCursor` for the order), rides out a database outage, and ends
+    /// when this daemon's SyncLog closes (shutdown).
+    func tableLogs(_ table: any SyncLogTable, filter: SyncLogFilter, limit: Int?, follow: Bool) -> Response {
+        let syncLog = self.syncLog
+        let body = ResponseBody { writer in
+            // The local writer's stream ends when the SyncLog closes: the follower ends with it.
+            let subscription = follow ? await syncLog.subscribe(bufferLimit: Self.followerBuffer) : nil
+            let closed = ClosedFlag()
+            let watcher = subscription.map { subscription in
+                Task {
+                    for await _ in subscription.stream {}
+                    closed.set()
+                }
+            }
+            defer { watcher?.cancel() }
+            let upTo = try await table.lastSeq()
+            var chunk = ByteBuffer()
+            for entry in try await table.entries(matching: filter, upTo: upTo, limit: limit) {
+                chunk.writeString(entry.jsonLine() + "\n")
+            }
+            if chunk.readableBytes > 0 || follow { try await writer.write(chunk) }
+            var cursor = SyncLogTableCursor(after: upTo)
+            while follow, !closed.isSet, !Task.isCancelled {
+                do {
+                    let rows = try await table.entries(after: cursor.last, limit: 1000)
+                    var lines = ByteBuffer()
+                    for entry in cursor.accept(rows, now: Date()) where filter.matches(entry) {
+                        lines.writeString(entry.jsonLine() + "\n")
+                    }
+                    if lines.readableBytes > 0 { try await writer.write(lines) }
+                    if rows.count == 1000 { continue }
+                } catch StoreError.unavailable {
+                    // The store reconnects by itself; the follower keeps its place.
+                }
+                try? await Task.sleep(for: Self.tablePollInterval)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
+    }
+
     /// The filters of `GET /v1/logs`: `account`, `platform`, `status` and `afterSeq`.
     /// - Throws: `ControlError.invalidRequest` naming the parameter.
     static func logFilter(_ query: ControlQuery) throws(ControlError) -> SyncLogFilter {
@@ -81,4 +131,15 @@ extension ControlAPI {
         }
         return entries
     }
+}
+
+/// Set once, read from another task: whether the SyncLog a follower rides on has closed.
+final class ClosedFlag: Sendable {
+    private let value = Mutex(false)
+
+    /// Marks it closed.
+    func set() { value.withLock { $0 = true } }
+
+    /// Whether it closed.
+    var isSet: Bool { value.withLock { $0 } }
 }

@@ -81,8 +81,16 @@ public struct ControlAPI: Sendable {
 
     /// `GET /v1/status`.
     func status(_ request: Request, context: APIRequestContext) async throws -> JSONResponse<DaemonStatus> {
-        JSONResponse(
-            DaemonStatus(version: PostSyncVersion.string, startedAt: startedAt, accounts: try await supervisor.accountViews()))
+        do {
+            return JSONResponse(
+                DaemonStatus(
+                    version: PostSyncVersion.string, startedAt: startedAt, accounts: try await supervisor.accountViews()))
+        } catch StoreError.unavailable {
+            return JSONResponse(
+                DaemonStatus(
+                    version: PostSyncVersion.string, startedAt: startedAt, database: "unavailable",
+                    accounts: await supervisor.liveAccountViews()))
+        }
     }
 
     /// `POST /v1/sync`: queues every active account (202), or with `wait` syncs them and answers

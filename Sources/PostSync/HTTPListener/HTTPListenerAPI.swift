@@ -74,10 +74,10 @@ public struct HTTPListenerAPI: Sendable {
         return JSONResponse(await supervisor.syncAll(.cron))
     }
 
-    /// `GET /healthz`: 200 `{"status":"ok"}` while the supervisor answers within a second, else
-    /// 503 `{"status":"unavailable"}`.
+    /// `GET /healthz`: 200 `{"status":"ok"}` while the supervisor answers within a second and the
+    /// database can be reached, else 503 `{"status":"unavailable"}`.
     func health(_ request: Request, context: APIRequestContext) async -> JSONResponse<ListenerStatus> {
-        await supervisor.answers(within: .seconds(1))
+        await supervisor.answers(within: .seconds(1)) && supervisor.database.isAvailable
             ? JSONResponse(.ok) : JSONResponse(.unavailable, status: .serviceUnavailable)
     }
 

@@ -74,9 +74,13 @@ extension Supervisor {
         }
     }
 
+    /// Whether the store's database can be reached now (read without waiting on the actor).
+    public nonisolated var database: DatabaseHealth { store.health }
+
     /// Every account as `status` shows it, ordered by id.
     public func accountViews() async throws -> [AccountView] {
         let counts = try await store.postCounts()
+        lastPostCounts = counts
         var views: [AccountView] = []
         for record in try await store.accounts() {
             let posts = counts[record.id.description] ?? 0
@@ -90,6 +94,26 @@ extension Supervisor {
             }
         }
         return views
+    }
+
+    /// The state of one account: its worker's, from memory (so a trigger needs no database),
+    /// else its row's.
+    /// - Throws: `StoreError.unknownAccount`, or the store's error.
+    public func state(of id: AccountID) async throws -> AccountState {
+        if let actor = worker(id) { return await actor.state }
+        guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
+        return machine(for: record).state
+    }
+
+    /// The accounts that have a live worker, from memory, with the last post counts read: what
+    /// `status` shows while the database is unavailable.
+    public func liveAccountViews() async -> [AccountView] {
+        var views: [AccountView] = []
+        for (id, actor) in slots.compactMap({ slot in slot.value.actor.map { (slot.key, $0) } }) {
+            views.append(
+                await actor.view(posts: lastPostCounts[id.description] ?? 0, lastStatus: await recorder.lastStatus(of: id)))
+        }
+        return views.sorted { $0.id < $1.id }
     }
 
     /// How many accounts are in each state now (for systemd's STATUS= line); nil once shutdown

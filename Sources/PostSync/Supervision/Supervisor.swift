@@ -66,8 +66,10 @@ public actor Supervisor: Service {
         case modifying
     }
 
-    let store: any Store
+    nonisolated let store: any Store
     let recorder: SyncLogRecorder
+    /// The post counts of the last `accountViews()` that could read them (shown during an outage).
+    var lastPostCounts: [String: Int] = [:]
     let clients: [Platform: any PlatformClient]
     let clock: any DaemonClock
     let logger: Logger

@@ -6,13 +6,28 @@ public struct DaemonStatus: Sendable, Codable, Equatable {
     public var version: String
     /// When the daemon started.
     public var startedAt: Date
+    /// `available`, or `unavailable` while the database cannot be reached (CONTRACT section 9;
+    /// the accounts are then those in memory, with the last post counts read).
+    public var database: String
     /// Every account, as `GET /v1/accounts` shows them.
     public var accounts: [AccountView]
 
     /// Creates a status.
-    public init(version: String, startedAt: Date, accounts: [AccountView]) {
+    public init(version: String, startedAt: Date, database: String = "available", accounts: [AccountView]) {
         self.version = version
         self.startedAt = startedAt
+        self.database = database
         self.accounts = accounts
+    }
+
+    enum CodingKeys: String, CodingKey { case version, startedAt, database, accounts }
+
+    /// Decodes a status; `database` is optional so that a CLI reads an older daemon's answer.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(String.self, forKey: .version)
+        startedAt = try c.decode(Date.self, forKey: .startedAt)
+        database = try c.decodeIfPresent(String.self, forKey: .database) ?? "available"
+        accounts = try c.decode([AccountView].self, forKey: .accounts)
     }
 }

@@ -19,7 +19,8 @@ public enum StatusTable {
     /// `postsync 0.1.0, up 3h 2m, 4 accounts: 3 ok, 1 failing`.
     public static func header(_ status: DaemonStatus, now: Date) -> String {
         let uptime = RelativeTime.duration(now.timeIntervalSince(status.startedAt))
-        return "postsync \(status.version), up \(uptime), \(accountSummary(status.accounts))"
+        let database = status.database == "available" ? "" : ", DATABASE \(status.database.uppercased())"
+        return "postsync \(status.version), up \(uptime)\(database), \(accountSummary(status.accounts))"
     }
 
     /// `4 accounts: 3 ok, 1 failing` (plus `, 1 paused` when some are), or `no accounts`.

@@ -27,6 +27,10 @@ public final class PostgresStore: Store {
     let statementTimeout: Duration
     private let runner: Task<Void, Never>
     private let probe = Mutex<Task<Void, Never>?>(nil)
+    private let watch = Mutex<Task<Void, Never>?>(nil)
+    /// How often the watch asks an idle database whether it is there, and how long it waits.
+    static let watchInterval: Duration = .seconds(1)
+    static let watchTimeout: Duration = .seconds(3)
 
     private init(client: PostgresClient, schema: String, statementTimeout: Duration, logger: Logger) {
         self.client = client
@@ -56,6 +60,7 @@ public final class PostgresStore: Store {
                     try await PostgresMigrations.migrate(connection, schema: settings.schema, logger: logger)
                 }
             }
+            store.startWatch()
             logger.info(
                 "database ready",
                 metadata: ["db.url": "\(url)", "db.schema": "\(settings.schema)", "db.version": "\(version)"])
@@ -109,6 +114,7 @@ public final class PostgresStore: Store {
 
     /// Stops the probe and the pool.
     public func close() async {
+        watch.withLock { $0?.cancel() }
         probe.withLock { $0?.cancel() }
         runner.cancel()
         _ = await runner.value
@@ -147,8 +153,8 @@ public final class PostgresStore: Store {
 
     /// `body` within `statementTimeout` of real time (not the daemon's clock: tests run that
     /// one by hand).
-    func timed<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let limit = statementTimeout
+    func timed<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = limit ?? statementTimeout
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
@@ -159,6 +165,26 @@ public final class PostgresStore: Store {
             guard let first = try await group.next(), let value = first else { throw StatementTimedOut(limit: limit) }
             return value
         }
+    }
+
+    /// Asks the database every `watchInterval` whether it is there, so that an outage shows
+    /// (`/healthz`, `status`) and stops new runs within seconds, before a run's platform calls
+    /// rather than at its first statement after them.
+    private func startWatch() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.watchInterval)
+                guard let self, self.health.isAvailable else { continue }
+                do {
+                    _ = try await self.timed(limit: Self.watchTimeout) { try await self.client.query("SELECT 1").collect().count }
+                } catch {
+                    if !Task.isCancelled, PostgresFailure.isConnectionLoss(error) {
+                        self.beginOutage(PostgresFailure.message(error))
+                    }
+                }
+            }
+        }
+        watch.withLock { $0 = task }
     }
 
     /// Marks the outage and starts the reconnect probe (once per outage).
