@@ -184,6 +184,14 @@ import Testing
         #expect(AccountStateMachine.RunOutcome.partial("insights").message == "insights")
     }
 
+    /// Should fail a run that the database outage stopped, not crash the worker: a crash loop
+    /// would quarantine every account during one outage.
+    @Test func databaseOutageFailsTheRunWithoutACrash() {
+        let outage = StoreError.unavailable("connection refused")
+        #expect(AccountStateMachine.outcome(of: outage) == .failed(outage.description, retryAfter: nil))
+        #expect(outage.description.contains("database unavailable"))
+    }
+
     /// Should apply a shorter interval to the pending sync at once, a longer one only later.
     @Test func settingsChange() {
         var random = SplitMix64(seed: 1)
@@ -206,4 +214,5 @@ extension AccountStateMachine.Settings {
         copy.jitter = 0
         return copy
     }
+
 }

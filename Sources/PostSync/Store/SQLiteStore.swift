@@ -147,3 +147,20 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// The `db status` report.
+    public func report(path: String) async throws -> DatabaseReport {
+        let (applied, rows) = try await writer.read { db -> (Int, [String: Int]) in
+            let applied = try Migrations.migrator.appliedIdentifiers(db).count
+            var rows: [String: Int] = [:]
+            for table in ["accounts", "posts", "post_metrics"] {
+                rows[table] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
+            }
+            return (applied, rows)
+        }
+        return DatabaseReport(
+            backend: "sqlite", location: path, schema: nil, schemaVersion: applied,
+            latestVersion: Migrations.migrator.migrations.count, rows: rows)
+    }
+}

@@ -1,3 +1,4 @@
+import NIOCore
 import PostgresNIO
 
 /// Sorts the errors of postgres-nio into "the database cannot be reached" (an outage: the store
@@ -9,12 +10,19 @@ enum PostgresFailure {
     /// connection exceptions (08), shutdown and crash (57P01–57P03), too many connections (53300).
     private static let connectionStates: Set<String> = ["57P01", "57P02", "57P03", "53300"]
 
+    /// The error that made a transaction fail (postgres-nio wraps it, with the statement).
+    static func unwrap(_ error: any Error) -> any Error {
+        guard let failed = error as? PostgresTransactionError else { return error }
+        return failed.closureError ?? failed.beginError ?? failed.commitError ?? failed.rollbackError ?? error
+    }
+
     /// Whether the error means the database cannot be reached right now.
     static func isConnectionLoss(_ error: any Error) -> Bool {
+        let error = unwrap(error)
         if error is StatementTimedOut { return true }
         guard let error = error as? PSQLError else {
-            // A socket-level error that reached us unwrapped (NIO's IOError, ChannelError).
-            return !(error is CancellationError) && !(error is StoreError)
+            // A socket-level error that reached us unwrapped.
+            return error is IOError || error is ChannelError
         }
         switch error.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .sslUnsupported,
@@ -30,6 +38,7 @@ enum PostgresFailure {
 
     /// A one-line description without statement text or bind values.
     static func message(_ error: any Error) -> String {
+        let error = unwrap(error)
         if let error = error as? PSQLError {
             if let info = error.serverInfo {
                 let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
@@ -39,7 +48,9 @@ enum PostgresFailure {
             return "PostgreSQL: \(error.code)"
         }
         if let error = error as? StatementTimedOut { return error.description }
-        return "PostgreSQL: \(error)"
+        if error is IOError || error is ChannelError { return "PostgreSQL connection: \(error)" }
+        // Only the type: an unknown error's description might quote a statement or its binds.
+        return "PostgreSQL: \(type(of: error))"
     }
 }
 

@@ -67,6 +67,7 @@ public final class PostgresStore: Store {
             return store
         } catch {
             await store.close()
+            let error = PostgresFailure.unwrap(error)
             if let error = error as? StoreError { throw error }
             if PostgresFailure.isConnectionLoss(error) { throw StoreError.unavailable(PostgresFailure.message(error)) }
             throw StoreError.database(PostgresFailure.message(error))
@@ -129,11 +130,11 @@ public final class PostgresStore: Store {
         if !health.isAvailable { throw StoreError.unavailable(health.reason ?? "reconnecting") }
         do {
             return try await timed { try await body(self.client) }
-        } catch let error as StoreError {
-            throw error
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
+            // What a transaction's closure threw arrives wrapped; our own errors pass through.
+            let error = PostgresFailure.unwrap(error)
+            if let error = error as? StoreError { throw error }
+            if error is CancellationError { throw error }
             if PostgresFailure.isConnectionLoss(error) {
                 let message = PostgresFailure.message(error)
                 beginOutage(message)
