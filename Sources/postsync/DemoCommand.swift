@@ -32,6 +32,17 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Stop after this long (default: run until Ctrl-C).", valueName: "duration"))
     var duration: String?
 
+    @Flag(
+        help: """
+            Store into PostgreSQL instead of SQLite: the server of --database-url, else of             $POSTSYNC_TEST_DATABASE_URL (run `scripts/with-postgres.sh swift run postsync demo --postgres`             for a throwaway one). The demo uses a schema of its own, dropped at exit unless --keep-state.
+            """)
+    var postgres = false
+
+    @Option(
+        help: ArgumentHelp(
+            "PostgreSQL URL for --postgres (postgres://USER@HOST[:PORT]/DBNAME, no password).", valueName: "url"))
+    var databaseURL: String?
+
     func validate() throws {
         guard (1...1000).contains(accounts) else { throw ValidationError("--accounts: must be 1 to 1000") }
         guard publishEvery > 0 else { throw ValidationError("--publish-every: must be positive") }
@@ -41,6 +52,23 @@ struct DemoCommand: AsyncParsableCommand {
         if let duration, DurationText.parse(duration) == nil {
             throw ValidationError("--duration: \"\(duration)\" is not a duration like 2m")
         }
+        if databaseURL != nil, !postgres { throw ValidationError("--database-url: only with --postgres") }
+    }
+
+    /// The demo's `database` section: SQLite, or a fresh schema on the given server.
+    func database() throws -> Configuration.Database {
+        guard postgres else { return Configuration.Database() }
+        guard let text = databaseURL ?? ProcessInfo.processInfo.environment["POSTSYNC_TEST_DATABASE_URL"] else {
+            throw ValidationError(
+                "--postgres: give --database-url, or run under scripts/with-postgres.sh (it sets POSTSYNC_TEST_DATABASE_URL)")
+        }
+        do {
+            let url = try DatabaseURL.parse(text)
+            let schema = "postsync_demo_\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+            return Configuration.Database(url: url, schema: schema, maxConnections: 4, tls: .prefer)
+        } catch {
+            throw ValidationError("--database-url: \(error)")
+        }
     }
 
     func run() async throws {
@@ -48,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         let runner = try DemoRunner(
             accounts: accounts, publishEvery: .milliseconds(Int64(publishEvery * 1000)),
             interval: DurationText.parse(interval) ?? .seconds(30), duration: duration.flatMap(DurationText.parse),
-            keepState: keepState, style: Output.style)
+            keepState: keepState, database: try database(), style: Output.style)
         try await runner.run()
     }
 }

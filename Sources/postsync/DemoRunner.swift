@@ -13,13 +13,16 @@ struct DemoRunner {
     let interval: Duration
     let duration: Duration?
     let keepState: Bool
+    let database: Configuration.Database
     let style: TerminalStyle
     let directory: String
     let logger = Logger(label: "postsync.demo")
 
-    init(accounts: Int, publishEvery: Duration, interval: Duration, duration: Duration?, keepState: Bool, style: TerminalStyle)
-        throws
-    {
+    init(
+        accounts: Int, publishEvery: Duration, interval: Duration, duration: Duration?, keepState: Bool,
+        database: Configuration.Database, style: TerminalStyle
+    ) throws {
+        self.database = database
         self.accounts = accounts
         self.publishEvery = publishEvery
         self.interval = interval
@@ -63,11 +66,14 @@ struct DemoRunner {
                     services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await serviceGroup.run()
+            let stored = (try? await daemon.store.postCounts().values.reduce(0, +)) ?? 0
+            if !keepState, let store = daemon.store as? PostgresStore { try? await store.dropSchema() }
             await daemon.close()
             group.cancelAll()
-            Output.line("\ndemo stopped: \(try await daemon.store.postCounts().values.reduce(0, +)) posts stored")
+            Output.line("\ndemo stopped: \(stored) posts stored")
             if keepState {
                 Output.line("state kept in \(directory)")
+                if database.isPostgres { Output.line("PostgreSQL schema \(database.schema) kept") }
             } else {
                 try? FileManager.default.removeItem(atPath: directory)
             }
@@ -87,17 +93,28 @@ struct DemoRunner {
         c.sync.interval = interval
         c.sync.jitter = 0.2
         c.sync.backoff = .init(min: .seconds(2), max: .seconds(30))
+        c.database = database
         return try await Daemon(configuration: c, stateDirectory: directory, logger: logger)
     }
 
     private func printBanner(daemon: Daemon, simulatorPort: Int, httpPort: Int) {
         let socket = daemon.socketPath
+        var storeLine = "  store         SQLite \(directory)/postsync.sqlite"
+        if let url = database.url {
+            let views = "\"SocialAccount\", \"PostMetrics\", \"PostMetricsHistory\", \"SyncLog\""
+            storeLine = """
+                  store         PostgreSQL \(url), schema \(database.schema) (views \(views))
+                  look          psql '\(url)' -c 'SELECT "accountId", "postId", "likeCount", "viewCount" \
+                FROM \(database.schema)."PostMetrics" ORDER BY "publishedAt" DESC LIMIT 5'
+                """
+        }
         Output.line(
             """
             postsync demo: \(accounts) sample accounts on a simulated Instagram and TikTok
               simulator     http://127.0.0.1:\(simulatorPort)   (admin: /_sim/accounts, /_sim/publish?account=ID)
               webhooks      http://127.0.0.1:\(httpPort)/webhooks/instagram, /webhooks/tiktok, /metrics, /healthz
               state         \(directory)
+            \(storeLine)
             Try in another terminal:
               postsync status --socket \(socket)
               postsync logs -f --socket \(socket)

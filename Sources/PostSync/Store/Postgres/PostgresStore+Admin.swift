@@ -27,6 +27,12 @@ extension PostgresStore {
         }
     }
 
+    /// Drops the schema with everything in it (`postsync demo --postgres` removes its own).
+    public func dropSchema() async throws {
+        let s = self.s
+        _ = try await perform { client in try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(s) CASCADE")) }
+    }
+
     /// The `db status` report.
     public func report(url: DatabaseURL) async throws -> DatabaseReport {
         let s = self.s
