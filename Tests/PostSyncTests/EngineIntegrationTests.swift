@@ -1,4 +1,9 @@
+import AsyncHTTPClient
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOHTTP1
 import PostSyncSimulator
 import PostSyncTestSupport
 import Testing
@@ -230,6 +235,48 @@ import Testing
             let (entries, skipped) = try SyncLogReader(directory: directory).readAll()
             #expect(skipped == 0)
             #expect(entries.map(\.seq) == Array(1...8))
+        }
+    }
+
+    /// Should answer `GET /v1/logs` from the store's SyncLog (`sync_log` with PostgreSQL) and, with
+    /// `follow`, deliver an entry within 1 s of its run, then end when the SyncLog closes.
+    @Test(arguments: StoreBackend.all) func logsFollowDeliversWithinASecond(backend: StoreBackend) async throws {
+        try await Self.withEngine(backend, posts: 3) { world, config, directory in
+            try await Self.withDaemon(config, directory: directory) { daemon in
+                let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
+                _ = try await daemon.supervisor.syncOnce()
+                let api = ControlAPI(
+                    supervisor: daemon.supervisor, store: daemon.store, syncLog: daemon.syncLog, clock: SystemClock(),
+                    startedAt: Date(), logger: testLogger())
+                let app = Application(router: api.router(), logger: testLogger())
+                let account = ids[0].description
+                try await app.test(.live) { client in
+                    let port = try #require(client.port)
+                    let request = HTTPClientRequest(url: "http://localhost:\(port)/v1/logs?follow=true&account=\(account)")
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                    #expect(response.status.code == 200)
+                    var lines: [SyncLogEntry] = []
+                    var pending = ""
+                    var written: ContinuousClock.Instant?
+                    for try await chunk in response.body {
+                        pending += String(buffer: chunk)
+                        while let newline = pending.firstIndex(of: "\n") {
+                            lines.append(try JSONCoding.decoder().decode(SyncLogEntry.self, from: Data(pending[..<newline].utf8)))
+                            pending.removeSubrange(...newline)
+                        }
+                        if lines.count == 1, written == nil {
+                            // The backlog (this account's first run) arrived: sync again while following.
+                            _ = try await daemon.supervisor.syncOnce()
+                            written = .now
+                        } else if lines.count == 2 {
+                            #expect(ContinuousClock.now - written! < .seconds(1), "a new entry within 1 s")
+                            await daemon.syncLog.close()
+                        }
+                    }
+                    #expect(lines.allSatisfy { $0.accountId == account })
+                    #expect(lines.map(\.seq) == lines.map(\.seq).sorted())
+                }
+            }
         }
     }
 }
