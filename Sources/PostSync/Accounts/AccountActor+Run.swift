@@ -139,13 +139,20 @@ extension AccountActor {
         let lookbackStart = record.lastSyncAt == nil ? nil : now.addingTimeInterval(-runSettings.lookback.seconds)
         var known: [String] = []
         if let lookbackStart, id.platform == .tiktok {
-            known = try await store.postIDs(of: id, publishedSince: lookbackStart)
+            if recentPosts == nil { recentPosts = try await store.recentPosts(of: id, publishedSince: lookbackStart) }
+            recentPosts = recentPosts?.filter { $0.value >= lookbackStart }
+            known = (recentPosts ?? [:]).sorted { ($0.value, $0.key) > ($1.value, $1.key) }.map(\.key)
         }
         let request = FetchRequest(
             account: id, login: record.login, accessToken: record.accessToken, lookbackStart: lookbackStart,
             knownRecentPostIDs: known, insightsFetchedAt: insightsFetchedAt, now: now)
         let result = try await client.fetch(request, calls: calls)
         let ingest = try await store.ingest(result.posts, for: id, now: environment.clock.now)
+        if id.platform == .tiktok, let lookbackStart {
+            for post in result.posts {
+                if let published = post.publishedAt, published >= lookbackStart { recentPosts?[post.postID] = published }
+            }
+        }
         for postID in result.insightsRead { insightsFetchedAt[postID] = now }
         if insightsFetchedAt.count > 1000 {
             let horizon = now.addingTimeInterval(-runSettings.lookback.seconds)

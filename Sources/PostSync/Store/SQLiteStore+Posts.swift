@@ -124,12 +124,17 @@ extension SQLiteStore {
         return result
     }
 
-    /// Ids of the account's stored posts published at or after `since`, newest first.
-    public func postIDs(of account: AccountID, publishedSince since: Date) async throws -> [String] {
+    /// The account's stored posts published at or after `since`: id → publication time.
+    public func recentPosts(of account: AccountID, publishedSince since: Date) async throws -> [String: Date] {
         try await writer.read { db in
-            try String.fetchAll(
-                db, sql: "SELECT post_id FROM posts WHERE account_id = ? AND published_at >= ? ORDER BY published_at DESC",
+            var posts: [String: Date] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT post_id, published_at FROM posts WHERE account_id = ? AND published_at >= ?",
                 arguments: [account.description, Timestamp.format(since)])
+            while let row = try rows.next() {
+                if let published = StoreDate.decode(row[1]) { posts[row[0]] = published }
+            }
+            return posts
         }
     }
 

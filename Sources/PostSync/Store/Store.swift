@@ -29,8 +29,8 @@ public protocol Store: Sendable {
     /// `post_metrics` row is written when a post is first seen and whenever its metrics change.
     /// - Returns: How many posts were handed in and how many rows were inserted or changed.
     func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult
-    /// Ids of the account's stored posts published at or after `since`, newest first.
-    func postIDs(of account: AccountID, publishedSince since: Date) async throws -> [String]
+    /// The account's stored posts published at or after `since`: id → publication time.
+    func recentPosts(of account: AccountID, publishedSince since: Date) async throws -> [String: Date]
     /// Number of stored posts per account id.
     func postCounts() async throws -> [String: Int]
     /// Stored posts, newest first, optionally of one account and published since a time.

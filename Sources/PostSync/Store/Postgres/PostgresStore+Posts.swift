@@ -87,19 +87,18 @@ extension PostgresStore {
         return IngestResult(found: posts.count, synced: synced)
     }
 
-    /// Ids of the account's stored posts published at or after `since`, newest first.
-    public func postIDs(of account: AccountID, publishedSince since: Date) async throws -> [String] {
+    /// The account's stored posts published at or after `since`: id → publication time.
+    public func recentPosts(of account: AccountID, publishedSince since: Date) async throws -> [String: Date] {
         let s = self.s
         return try await perform { client in
-            var ids: [String] = []
+            var posts: [String: Date] = [:]
             let rows = try await client.query(
                 """
-                SELECT post_id FROM \(unescaped: s).posts
+                SELECT post_id, published_at FROM \(unescaped: s).posts
                 WHERE account_id = \(account.description) AND published_at >= \(Timestamp.format(since))::timestamptz
-                ORDER BY published_at DESC
                 """)
-            for try await id in rows.decode(String.self) { ids.append(id) }
-            return ids
+            for try await (id, published) in rows.decode((String, Date).self) { posts[id] = published }
+            return posts
         }
     }
 
