@@ -23,7 +23,7 @@ import Testing
     /// The alerts the rules file must define.
     static let expectedAlerts: Set<String> = [
         "PostsyncDown", "PostsyncAccountsNeedReauth", "PostsyncAccountsQuarantined", "PostsyncAccountNoRecentSuccess",
-        "PostsyncNoSuccessfulSyncs", "PostsyncRateLimitHitsClimbing",
+        "PostsyncNoSuccessfulSyncs", "PostsyncRateLimitHitsClimbing", "PostsyncDatabaseUnavailable",
     ]
 
     /// The sample names `/metrics` renders after one of each kind of event has been recorded.
@@ -40,6 +40,7 @@ import Testing
         metrics.lateness(0.25)
         metrics.webhook(.tiktok, result: "accepted")
         metrics.accounts(byState: [.idle: 1, .needsReauth: 1])
+        metrics.database(available: true)
         let names = Set(try PrometheusText.parse(metrics.render()).samples.map(\.name))
         return names.union(prometheusSeries)
     }

@@ -75,6 +75,12 @@ public final class DaemonMetrics: Sendable {
         }
     }
 
+    /// Sets `postsync_database_available` (1 or 0, at scrape time): 0 while the store's database
+    /// cannot be reached (CONTRACT section 9).
+    public func database(available: Bool) {
+        Gauge(label: "postsync_database_available", factory: factory).record(available ? 1 : 0)
+    }
+
     /// The Prometheus text exposition.
     public func render() -> String {
         registry.emitToString()

@@ -83,6 +83,7 @@ public struct HTTPListenerAPI: Sendable {
 
     /// `GET /metrics`: Prometheus text, with the accounts-by-state gauge set at scrape time.
     func renderMetrics(_ request: Request, context: APIRequestContext) async -> Response {
+        metrics.database(available: supervisor.database.isAvailable)
         if let views = try? await supervisor.accountViews() {
             metrics.accounts(byState: Dictionary(grouping: views, by: \.state).mapValues(\.count))
         }
