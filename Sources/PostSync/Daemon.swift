@@ -20,8 +20,10 @@ public final class Daemon: Sendable {
     let reloadConfiguration: (@Sendable () throws -> Configuration)?
     /// The listener's secrets, replaced on reload.
     let listenerSecrets: SecretsBox
-    /// The store.
+    /// The store, behind the token vault (every token read and write goes through it).
     public let store: any Store
+    /// The vault that seals tokens (CONTRACT section 13); `vault.base` is the store itself.
+    public let vault: TokenVault
     /// The SyncLog writer (readers and followers subscribe to it).
     public let syncLog: SyncLogWriter
     /// The one writer of SyncLog entries.
@@ -63,9 +65,13 @@ public final class Daemon: Sendable {
         self.logger = logger
         self.clock = clock
         try Self.prepareStateDirectory(stateDirectory)
-        let store = try await Self.openStore(configuration, stateDirectory: stateDirectory, logger: logger)
+        let base = try await Self.openStore(configuration, stateDirectory: stateDirectory, logger: logger)
+        let vault = TokenVault(base: base, key: configuration.database.tokenKey)
+        self.vault = vault
+        let store: any Store = vault
         self.store = store
         do {
+            try await vault.prepare(logger: logger)
             syncLog = try SyncLogWriter(
                 directory: stateDirectory, maxBytes: configuration.synclog.maxBytes, keep: configuration.synclog.keep,
                 fsync: fsync)
@@ -115,7 +121,8 @@ public final class Daemon: Sendable {
         onControlReady: @escaping @Sendable () async -> Void = {}, onHTTPReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
         let api = ControlAPI(
-            supervisor: supervisor, store: store, syncLog: syncLog, clock: clock, startedAt: clock.now, logger: logger)
+            supervisor: supervisor, store: store, syncLog: syncLog, clock: clock, startedAt: clock.now, logger: logger,
+            vault: vault)
         let control = ControlServer(
             api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onControlReady)
         var services: [any Service] = [supervisor, HeartbeatService(supervisor: supervisor, clock: clock), control]

@@ -67,7 +67,7 @@ struct DemoRunner {
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await serviceGroup.run()
             let stored = (try? await daemon.store.postCounts().values.reduce(0, +)) ?? 0
-            if !keepState, let store = daemon.store as? PostgresStore { try? await store.dropSchema() }
+            if !keepState, let store = daemon.vault.base as? PostgresStore { try? await store.dropSchema() }
             await daemon.close()
             group.cancelAll()
             Output.line("\ndemo stopped: \(stored) posts stored")

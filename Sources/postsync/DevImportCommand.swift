@@ -32,8 +32,11 @@ struct DevImportCommand: AsyncParsableCommand {
         let accounts = try decoder.decode([SimulatedAccount].self, from: Data(body.readableBytesView))
         umask(0o077)
         try Daemon.prepareStateDirectory(directory)
-        let store = try await Daemon.openStore(
-            configuration, stateDirectory: directory, logger: Logger(label: "postsync.dev-import"))
+        // Through the vault, so that a configured token key seals the imported tokens.
+        let store = TokenVault(
+            base: try await Daemon.openStore(
+                configuration, stateDirectory: directory, logger: Logger(label: "postsync.dev-import")),
+            key: configuration.database.tokenKey)
         let now = Date()
         let records = try accounts.map { try $0.newAccount.record(now: now) }
         do {

@@ -17,7 +17,8 @@ struct PostSyncCommand: AsyncParsableCommand {
         version: PostSyncVersion.string,
         subcommands: [
             ServeCommand.self, StatusCommand.self, AccountsCommand.self, AutoSyncCommand.self, SyncCommand.self,
-            LogsCommand.self, PostsCommand.self, DbCommand.self, DemoCommand.self, SimulateCommand.self, DevImportCommand.self,
+            LogsCommand.self, PostsCommand.self, DbCommand.self, TokensCommand.self, DemoCommand.self, SimulateCommand.self,
+            DevImportCommand.self,
         ])
 
     /// Parses and runs like ArgumentParser's own `main`, but with the exit codes of CONTRACT

@@ -50,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
             daemon = try await Daemon(
                 configuration: configuration, stateDirectory: stateDirectory, logger: logger, reloadConfiguration: reload)
+        } catch let error as TokenSealer.OpenError {
+            printError("postsync: \(error)")
+            throw ExitCode(1)
         } catch let error as StoreError {
             let target = configuration.database.url.map { "the database \($0) (schema \(configuration.database.schema))" }
             printError("postsync: cannot open \(target ?? "the state in \(stateDirectory)"): \(error)")

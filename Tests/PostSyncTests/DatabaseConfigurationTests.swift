@@ -46,6 +46,20 @@ import Testing
         }
     }
 
+    /// Should read the token key for either store (SQLite needs no url), and name the key of a
+    /// bad one without quoting it.
+    @Test func tokenKeyFile() throws {
+        let key = TokenKey.generate()
+        let configuration = try ConfigurationTests.load(
+            "database:\n  token_key_file: /k\n", files: ["/k": key + "\n"])
+        #expect(configuration.database.tokenKey == (try TokenKey(base64: key)))
+        #expect(configuration.database.url == nil)
+        let short = try ConfigurationTests.loadError("database:\n  token_key_file: /k\n", files: ["/k": "c2hvcnQ="])
+        #expect(short.key == "database.token_key_file" && short.message.contains("not 32"))
+        let missing = try ConfigurationTests.loadError("database:\n  token_key_file: /nope\n")
+        #expect(missing.key == "database.token_key_file")
+    }
+
     /// Should name the key of every malformed value.
     @Test func malformedValuesNameTheirKey() throws {
         let cases: [(String, String)] = [

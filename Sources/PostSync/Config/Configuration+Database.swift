@@ -22,12 +22,16 @@ extension Configuration {
         public var maxConnections: Int
         /// `database.tls`.
         public var tls: TLSMode
+        /// The key read from `database.token_key_file` (CONTRACT section 13, both stores); nil
+        /// stores tokens in plaintext.
+        public var tokenKey: TokenKey?
 
         /// Creates the section; the defaults are the documented ones.
         public init(
             url: DatabaseURL? = nil, password: Secret? = nil, schema: String = "postsync", maxConnections: Int = 8,
-            tls: TLSMode = .prefer
+            tls: TLSMode = .prefer, tokenKey: TokenKey? = nil
         ) {
+            self.tokenKey = tokenKey
             self.url = url
             self.password = password
             self.schema = schema

@@ -2,7 +2,7 @@ import Foundation
 
 extension ConfigurationLoader {
     /// The valid keys of `database`.
-    static let databaseKeys = ["url", "password_file", "schema", "max_connections", "tls"]
+    static let databaseKeys = ["url", "password_file", "schema", "max_connections", "tls", "token_key_file"]
 
     /// `database`: the PostgreSQL URL, its password file, schema, pool size and TLS mode.
     static func readDatabase(
@@ -48,6 +48,19 @@ extension ConfigurationLoader {
                 throw ConfigurationError(key: fields.dotted("tls"), message: "\"\(text)\" is not disable, prefer or require")
             }
             database.tls = mode
+        }
+        if let path = try fields.string("token_key_file") {
+            let contents: String
+            do {
+                contents = try readFile(path)
+            } catch {
+                throw ConfigurationError(key: fields.dotted("token_key_file"), message: "cannot read \(path)")
+            }
+            do {
+                database.tokenKey = try TokenKey(base64: contents)
+            } catch {
+                throw ConfigurationError(key: fields.dotted("token_key_file"), message: "\(path) \(error.description)")
+            }
         }
         if database.url == nil, fields.has("password_file") || fields.has("schema") || fields.has("tls") {
             // Harmless, but almost certainly a forgotten url: say so rather than silently use SQLite.

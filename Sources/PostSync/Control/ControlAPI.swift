@@ -12,6 +12,8 @@ public struct ControlAPI: Sendable {
 
     let supervisor: Supervisor
     let store: any Store
+    /// The token vault, for `POST /v1/tokens/rekey` (nil: the route answers 409).
+    let vault: TokenVault?
     let syncLog: SyncLogWriter
     let clock: any DaemonClock
     let startedAt: Date
@@ -25,12 +27,14 @@ public struct ControlAPI: Sendable {
     ///   - clock: The time new accounts are created at.
     ///   - startedAt: When the daemon started (`GET /v1/status`).
     ///   - logger: For account changes and unexpected errors.
+    ///   - vault: The token vault (`POST /v1/tokens/rekey`).
     public init(
         supervisor: Supervisor, store: any Store, syncLog: SyncLogWriter, clock: any DaemonClock, startedAt: Date,
-        logger: Logger
+        logger: Logger, vault: TokenVault? = nil
     ) {
         self.supervisor = supervisor
         self.store = store
+        self.vault = vault
         self.syncLog = syncLog
         self.clock = clock
         self.startedAt = startedAt
@@ -45,6 +49,7 @@ public struct ControlAPI: Sendable {
         v1.post("sync", use: syncAll)
         v1.get("logs", use: logs)
         v1.get("posts", use: posts)
+        v1.post("tokens/rekey", use: rekeyTokens)
         v1.group("accounts")
             .get(use: accounts)
             .post(use: addAccount)
@@ -54,6 +59,26 @@ public struct ControlAPI: Sendable {
             .put(":id/token", use: setToken)
             .post(":id/sync", use: syncAccount)
         return routes.router
+    }
+
+    /// `POST /v1/tokens/rekey`: re-seals every token with the key in the body, in one
+    /// transaction, and seals with it from then on.
+    func rekeyTokens(_ request: Request, context: APIRequestContext) async throws -> JSONResponse<TokenRekeyResult> {
+        guard let vault else { throw ControlError(code: "not_supported", message: "this daemon has no token vault", status: 409) }
+        let body = try RequestBody.decode(TokenRekeyBody.self, from: context.body, fields: ["key": .string], required: ["key"])
+        let key: TokenKey
+        do {
+            key = try TokenKey(base64: body.key)
+        } catch {
+            throw ControlError.invalidRequest("key: \(error.description)")
+        }
+        let count = try await vault.rekey(to: key)
+        logger.notice("tokens re-encrypted", metadata: ["tokens.accounts": "\(count)", "tokens.key_id": "\(key.id)"])
+        return JSONResponse(
+            TokenRekeyResult(
+                reencrypted: count, keyId: key.id,
+                message: "the daemon now uses key \(key.id): point database.token_key_file at the new key file "
+                    + "before the next start (the old key no longer opens the tokens)"))
     }
 
     /// Parses `instagram:1` or `instagram%3A1`.

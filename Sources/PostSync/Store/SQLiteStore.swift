@@ -120,6 +120,26 @@ public struct SQLiteStore: Store {
 }
 
 extension SQLiteStore {
+    /// Rewrites every account's tokens in one transaction (see `Store.rewriteTokens`).
+    public func rewriteTokens(_ rewrite: @escaping @Sendable (AccountID, String, String?) throws -> TokenPair?) async throws
+        -> Int
+    {
+        try await writer.write { db in
+            var changed = 0
+            let rows = try Row.fetchAll(db, sql: "SELECT id, access_token, refresh_token FROM accounts ORDER BY id")
+            for row in rows {
+                let key: String = row[0]
+                guard let id = AccountID(key) else { throw StoreError.corrupt("accounts.id \(key) is not an account id") }
+                guard let pair = try rewrite(id, row[1], row[2]) else { continue }
+                try db.execute(
+                    sql: "UPDATE accounts SET access_token = ?, refresh_token = ? WHERE id = ?",
+                    arguments: [pair.access, pair.refresh, key])
+                changed += 1
+            }
+            return changed
+        }
+    }
+
     /// Adds accounts in one transaction.
     /// - Throws: `StoreError.accountExists` for the first id taken; nothing is added then.
     public func insertAccounts(_ records: [AccountRecord]) async throws {

@@ -37,12 +37,32 @@ public protocol Store: Sendable {
     func posts(account: AccountID?, since: Date?, limit: Int) async throws -> [PostView]
     /// Metric history rows of one post, oldest first (tests and scripts).
     func metricHistory(platform: Platform, postID: String) async throws -> [PostMetrics]
+    /// Rewrites the stored tokens of every account in one transaction (sealing them, or
+    /// re-sealing them with a new key): `rewrite` gets each row's stored access and refresh
+    /// token and returns the values to store, or nil to leave the row alone. When it throws,
+    /// nothing is changed.
+    /// - Returns: How many rows were rewritten.
+    func rewriteTokens(_ rewrite: @escaping @Sendable (AccountID, String, String?) throws -> TokenPair?) async throws -> Int
     /// Whether the database can be reached now (always, for a file in the state directory).
     var health: DatabaseHealth { get }
     /// The database copy of the SyncLog, when the store keeps one (PostgreSQL).
     var syncLogTable: (any SyncLogTable)? { get }
     /// Releases connections (the store is unusable afterwards).
     func close() async
+}
+
+/// An access token and its refresh token, as stored (sealed or plaintext).
+public struct TokenPair: Sendable, Equatable {
+    /// The access token.
+    public var access: String
+    /// The refresh token, if the account has one.
+    public var refresh: String?
+
+    /// Creates a pair.
+    public init(access: String, refresh: String?) {
+        self.access = access
+        self.refresh = refresh
+    }
 }
 
 extension Store {

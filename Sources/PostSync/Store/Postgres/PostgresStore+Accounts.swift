@@ -117,6 +117,34 @@ extension PostgresStore {
         }
     }
 
+    /// Rewrites every account's tokens in one transaction (see `Store.rewriteTokens`): the rows
+    /// are locked while `rewrite` runs, so no other write slips in between read and write.
+    public func rewriteTokens(_ rewrite: @escaping @Sendable (AccountID, String, String?) throws -> TokenPair?) async throws
+        -> Int
+    {
+        let s = self.s
+        let logger = self.logger
+        return try await transaction { connection in
+            var updates: [TokenRow] = []
+            let rows = try await connection.query(
+                "SELECT id, access_token, refresh_token FROM \(unescaped: s).accounts ORDER BY id FOR UPDATE", logger: logger)
+            for try await (key, access, refresh) in rows.decode((String, String, String?).self) {
+                guard let id = AccountID(key) else { throw StoreError.corrupt("accounts.id \(key) is not an account id") }
+                guard let pair = try rewrite(id, access, refresh) else { continue }
+                updates.append(TokenRow(id: key, accessToken: pair.access, refreshToken: pair.refresh))
+            }
+            guard !updates.isEmpty else { return 0 }
+            let json = String(decoding: try Self.snakeCaseJSON(updates), as: UTF8.self)
+            try await connection.query(
+                """
+                UPDATE \(unescaped: s).accounts AS a SET access_token = t.access_token, refresh_token = t.refresh_token
+                FROM jsonb_to_recordset(\(json)::jsonb) AS t(id text, access_token text, refresh_token text)
+                WHERE a.id = t.id
+                """, logger: logger)
+            return updates.count
+        }
+    }
+
     /// Persists autoSync.
     /// - Throws: `StoreError.unknownAccount`.
     public func setAutoSync(_ id: AccountID, enabled: Bool) async throws {
@@ -128,6 +156,13 @@ extension PostgresStore {
         }
         guard updated > 0 else { throw StoreError.unknownAccount(id) }
     }
+}
+
+/// The token columns of one row, for `rewriteTokens`.
+private struct TokenRow: Encodable {
+    var id: String
+    var accessToken: String
+    var refreshToken: String?
 }
 
 /// An `accounts` row as the JSON that `jsonb_to_recordset` reads (a whole batch in one bind).
