@@ -84,7 +84,25 @@ public final class Daemon: Sendable {
         httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let transport = HTTPTransport(client: httpClient)
-        let clients = Self.clients(configuration, transport: transport, clock: clock)
+        // What kinds of media do not support which insights metrics, remembered across restarts.
+        let unsupported: [InsightMetricKey: Date]
+        do { unsupported = try await store.unsupportedInsights() } catch {
+            await store.close()
+            throw error
+        }
+        let insightLogger = logger
+        let support = InsightSupport(table: InsightSupportTable(unsupported: unsupported)) { key, since in
+            do {
+                try await store.saveInsightSupport(key, unsupportedSince: since)
+            } catch {
+                // Only costs a repeated question after a restart.
+                insightLogger.warning("insight support not saved", metadata: ["insights.metric": "\(key)", "error": "\(error)"])
+            }
+            if since != nil {
+                insightLogger.notice("insights metric not supported for this media", metadata: ["insights.metric": "\(key)"])
+            }
+        }
+        let clients = Self.clients(configuration, transport: transport, clock: clock, support: support)
         let metrics = DaemonMetrics()
         self.metrics = metrics
         recorder = SyncLogRecorder(
@@ -220,14 +238,16 @@ public final class Daemon: Sendable {
             restartMax: c.sync.restart.max, restartWithin: c.sync.restart.within)
     }
 
-    static func clients(_ c: Configuration, transport: HTTPTransport, clock: any DaemonClock) -> [Platform: any PlatformClient] {
+    static func clients(
+        _ c: Configuration, transport: HTTPTransport, clock: any DaemonClock, support: InsightSupport = InsightSupport()
+    ) -> [Platform: any PlatformClient] {
         let instagram = InstagramClient(
             transport: transport,
             settings: .init(
                 graphURL: c.instagram.graphURL, facebookGraphURL: c.instagram.facebookGraphURL,
                 apiVersion: c.instagram.apiVersion, insights: c.instagram.insights,
                 insightsLookback: c.instagram.insightsLookback, insightsEvery: c.instagram.insightsEvery),
-            governor: MetaUsageGovernor(clock: clock), clock: clock)
+            governor: MetaUsageGovernor(clock: clock), clock: clock, support: support)
         let tiktok = TikTokClient(
             transport: transport,
             settings: .init(apiURL: c.tiktok.apiURL, clientKey: c.tiktok.clientKey, clientSecret: c.tiktok.clientSecret?.value),

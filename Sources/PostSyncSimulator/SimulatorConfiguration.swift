@@ -36,6 +36,10 @@ public struct SimulatorConfiguration: Sendable {
     public var webhookURL: String?
     /// The clock the world reads; inject a fixed or manual clock in tests.
     public var now: @Sendable () -> Date
+    /// Instagram insights metrics that a kind of media rejects with code 100, as Meta does
+    /// (`views` on some product types, `shares` on some IMAGE posts, `saved` on STORY), keyed by
+    /// media type (`IMAGE`) or media and product type (`VIDEO/REELS`). Empty: every metric works.
+    public var instagramUnsupportedInsights: [String: Set<String>] = [:]
 
     /// Creates a configuration; every parameter has the documented default.
     /// - Parameters:

@@ -54,6 +54,15 @@ extension SimulatorWorld {
                 traceId: nextTraceId()
             )
         }
+        let rejected =
+            (configuration.instagramUnsupportedInsights[post.mediaType] ?? [])
+            .union(configuration.instagramUnsupportedInsights["\(post.mediaType)/\(post.productType)"] ?? [])
+        if let metric = metrics.first(where: rejected.contains) {
+            // Meta rejects the whole request when one metric does not apply to the media.
+            return InstagramResponses.invalidParameter(
+                "(#100) The Media Insights API does not support the \(metric) metric for this media product type.",
+                traceId: nextTraceId())
+        }
         let entries: [JSONValue] = metrics.map { metric -> JSONValue in
             let text = Self.instagramMetricTexts[metric] ?? (title: metric, description: "")
             return .object([

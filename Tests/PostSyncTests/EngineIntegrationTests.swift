@@ -279,4 +279,59 @@ import Testing
             }
         }
     }
+
+    /// Should ask each kind of media only for the insights it supports: after Meta's code 100 for
+    /// `shares` on IMAGE posts, the metrics are asked one by one, shares stay NULL there without
+    /// making the run partial, and the finding is remembered across a restart.
+    @Test(arguments: StoreBackend.all) func insightsPerMediaType(backend: StoreBackend) async throws {
+        let simConfig = {
+            var simConfig = Self.simulator(posts: 40)
+            simConfig.instagramUnsupportedInsights = ["IMAGE": ["shares"]]
+            return simConfig
+        }()
+        try await SimulatorHarness.with(simConfig) { world, url in
+            let config = try backend.configure(SimulatorHarness.configuration(baseURL: url, simulator: simConfig))
+            try await withTemporaryDirectory { directory in
+                let instagram = await world.accounts().filter { $0.platform == "instagram" }
+                var posts: [SimulatedPost] = []
+                for account in instagram {
+                    posts += await world.posts(platform: "instagram", externalId: account.externalId)
+                }
+                let horizon = Date().addingTimeInterval(-config.instagram.insightsLookback.seconds + 60)
+                let recent = posts.filter { $0.publishedAt >= horizon }
+                let images = recent.filter { $0.mediaType == "IMAGE" }
+                try #require(!images.isEmpty && images.count < recent.count, "the fixture has recent IMAGE and other posts")
+                try await Self.withDaemon(config, directory: directory) { daemon in
+                    try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
+                    let summary = try await daemon.supervisor.syncOnce()
+                    #expect(summary.failed == 0)
+                    let entries = try SyncLogReader(directory: directory).readAll().entries
+                    #expect(entries.allSatisfy { $0.status == .success }, "\(entries.map(\.errorMessage))")
+                    // One request per post, plus one per metric for an IMAGE post asked before its kind
+                    // was known (the memory is daemon-wide, so later IMAGE posts skip the retry).
+                    let insightCalls = await world.requestCount(endpoint: "instagram.insights")
+                    #expect(insightCalls > recent.count && insightCalls <= recent.count + images.count * 4)
+                    let stored = try await daemon.store.posts(account: nil, since: nil, limit: 10_000)
+                    for post in images {
+                        let row = stored.first { $0.postId == post.id }
+                        #expect(row?.shareCount == nil && row?.viewCount == Int64(post.views), "\(post.id)")
+                    }
+                    for post in recent where post.mediaType != "IMAGE" {
+                        #expect(stored.first { $0.postId == post.id }?.shareCount == Int64(post.shares))
+                    }
+                    let remembered = try await daemon.store.unsupportedInsights()
+                    // Instagram Login does not tell the product type; Facebook Login does (IMAGE/FEED).
+                    #expect(
+                        !remembered.isEmpty && remembered.keys.allSatisfy { $0.mediaType == "IMAGE" && $0.metric == "shares" })
+                }
+                await world.clearRequestLog()
+                try await Self.withDaemon(config, directory: directory) { daemon in
+                    _ = try await daemon.supervisor.syncOnce()
+                    #expect(
+                        await world.requestCount(endpoint: "instagram.insights") == recent.count,
+                        "after a restart, IMAGE posts are not asked for shares again")
+                }
+            }
+        }
+    }
 }

@@ -96,6 +96,11 @@ enum Fixtures {
             Issue.record("code 100 is a permanent request error")
             return
         }
+        guard case .metricUnsupported = GraphErrorClassifier.classify(generic.error, status: 400, retryAfter: nil, insights: true)
+        else {
+            Issue.record("code 100 on an insights request: a metric does not apply to the media (never dead auth)")
+            return
+        }
         let dead = GraphError(message: "Error validating access token", type: "OAuthException", code: 190, errorSubcode: 463)
         guard case .deadAuth = GraphErrorClassifier.classify(dead, status: 400, retryAfter: nil) else {
             Issue.record("190 is dead auth")

@@ -16,6 +16,9 @@ public enum PlatformError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformed(String)
     /// A permanent API error for this request (bad parameter, missing permission).
     case api(String)
+    /// Instagram code 100 on insights: one of the metrics asked does not apply to this media
+    /// (never dead auth; the reader retries the metrics one by one).
+    case metricUnsupported(String)
     /// The data does not exist for this object and never will (Instagram insights of media posted
     /// before the business conversion, or with too few viewers).
     case unavailable(String)
@@ -31,6 +34,7 @@ public enum PlatformError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformed(let m): "malformed response: \(m)"
         case .api(let m): "API error: \(m)"
         case .unavailable(let m): "not available: \(m)"
+        case .metricUnsupported(let m): "metric not supported for this media: \(m)"
         }
     }
 }

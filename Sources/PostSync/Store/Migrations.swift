@@ -61,6 +61,20 @@ enum Migrations {
                     CREATE INDEX post_metrics_by_post ON post_metrics(platform, post_id, observed_at);
                     """)
         }
+        migrator.registerMigration("002-insight-support") { db in
+            // Which Instagram insights metrics a kind of media does not support (code 100), so
+            // that a restart does not ask again; re-checked weekly.
+            try db.execute(
+                sql: """
+                    CREATE TABLE insight_support (
+                        media_type TEXT NOT NULL,
+                        product_type TEXT NOT NULL,
+                        metric TEXT NOT NULL,
+                        unsupported_since TEXT NOT NULL,
+                        PRIMARY KEY (media_type, product_type, metric)
+                    )
+                    """)
+        }
         return migrator
     }
 }

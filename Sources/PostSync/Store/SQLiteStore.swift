@@ -169,6 +169,36 @@ extension SQLiteStore {
 }
 
 extension SQLiteStore {
+    /// The insights metrics found unsupported per kind of media.
+    public func unsupportedInsights() async throws -> [InsightMetricKey: Date] {
+        try await writer.read { db in
+            var table: [InsightMetricKey: Date] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM insight_support") {
+                guard let since = StoreDate.decode(row["unsupported_since"]) else { continue }
+                table[InsightMetricKey(mediaType: row["media_type"], productType: row["product_type"], metric: row["metric"])] =
+                    since
+            }
+            return table
+        }
+    }
+
+    /// Records a finding about one metric of one kind of media.
+    public func saveInsightSupport(_ key: InsightMetricKey, unsupportedSince: Date?) async throws {
+        try await writer.write { db in
+            if let since = unsupportedSince {
+                try db.execute(
+                    sql: """
+                        INSERT INTO insight_support (media_type, product_type, metric, unsupported_since) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (media_type, product_type, metric) DO UPDATE SET unsupported_since = excluded.unsupported_since
+                        """, arguments: [key.mediaType, key.productType, key.metric, Timestamp.format(since)])
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM insight_support WHERE media_type = ? AND product_type = ? AND metric = ?",
+                    arguments: [key.mediaType, key.productType, key.metric])
+            }
+        }
+    }
+
     /// The `db status` report.
     public func report(path: String) async throws -> DatabaseReport {
         let (applied, rows) = try await writer.read { db -> (Int, [String: Int]) in

@@ -43,6 +43,11 @@ public protocol Store: Sendable {
     /// nothing is changed.
     /// - Returns: How many rows were rewritten.
     func rewriteTokens(_ rewrite: @escaping @Sendable (AccountID, String, String?) throws -> TokenPair?) async throws -> Int
+    /// The insights metrics found unsupported per kind of media, with when (`insight_support`).
+    func unsupportedInsights() async throws -> [InsightMetricKey: Date]
+    /// Records that a metric is unsupported for a kind of media since a time, or (nil) that it
+    /// is supported again.
+    func saveInsightSupport(_ key: InsightMetricKey, unsupportedSince: Date?) async throws
     /// Whether the database can be reached now (always, for a file in the state directory).
     var health: DatabaseHealth { get }
     /// The database copy of the SyncLog, when the store keeps one (PostgreSQL).

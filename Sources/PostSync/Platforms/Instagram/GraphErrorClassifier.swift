@@ -7,7 +7,9 @@ enum GraphErrorClassifier {
     static let throttlingCodes: Set<Int> = [4, 17, 32, 341, 613, 80001, 80002]
 
     /// The `PlatformError` for a decoded Meta error.
-    static func classify(_ error: GraphError, status: Int, retryAfter: Duration?) -> PlatformError {
+    /// - Parameter insights: Whether the request asked for media insights: there, a plain code 100
+    ///   means one metric does not apply to the media (reference/updates-2026-12.md).
+    static func classify(_ error: GraphError, status: Int, retryAfter: Duration?, insights: Bool = false) -> PlatformError {
         let message = describe(error)
         switch error.code {
         case 190, 102:
@@ -18,6 +20,9 @@ enum GraphErrorClassifier {
             return .rateLimited(retryAfter: retryAfter ?? .seconds(3600), message)
         case 10 where error.errorSubcode == nil, 100 where error.errorSubcode == 2_108_006:
             return .unavailable(message)
+        case 100 where error.errorSubcode == nil && insights:
+            // Insights: "(#100) … not supported for this media product type"; never dead auth.
+            return .metricUnsupported(message)
         case 1, 2:
             return .transient(message)
         default:

@@ -44,14 +44,17 @@ public struct InstagramClient: PlatformClient {
     let transport: HTTPTransport
     let settings: Settings
     let governor: MetaUsageGovernor
+    /// Which metrics each kind of media does not support (shared by all accounts, persisted).
+    let support: InsightSupport
     let clock: any DaemonClock
     /// The longest wait for the usage governor inside one run; longer means "come back later".
     let maxWait: Duration
 
     init(
         transport: HTTPTransport, settings: Settings, governor: MetaUsageGovernor, clock: any DaemonClock,
-        maxWait: Duration = .seconds(10)
+        maxWait: Duration = .seconds(10), support: InsightSupport = InsightSupport()
     ) {
+        self.support = support
         self.transport = transport
         self.settings = settings
         self.governor = governor
@@ -105,6 +108,10 @@ public struct InstagramClient: PlatformClient {
             coverage: [.likes, .comments])
     }
 
+    /// Reads insights of the recent posts that are due, asking each kind of media only for the
+    /// metrics it supports. On code 100 (one metric does not apply) the metrics are asked one by
+    /// one, and what is not supported is remembered daemon-wide; such a metric stays NULL and
+    /// does not make the run partial (partial is for data that exists and could not be read).
     private func readInsights(_ fetched: FetchResult, request: FetchRequest, base: String, calls: CallCounter) async throws
         -> FetchResult
     {
@@ -113,19 +120,21 @@ public struct InstagramClient: PlatformClient {
         var unavailable = 0
         for index in result.posts.indices {
             let post = result.posts[index]
-            guard let published = post.publishedAt, published >= recent, post.mediaType != nil else { continue }
+            guard let published = post.publishedAt, published >= recent, let mediaType = post.mediaType else { continue }
             if let last = request.insightsFetchedAt[post.postID],
                 request.now.timeIntervalSince(last) < settings.insightsEvery.seconds
             {
                 continue
             }
-            let body: Data
+            let productType = post.productType ?? ""
+            let asked = await support.metrics(
+                Self.insightMetrics, mediaType: mediaType, productType: productType, now: request.now)
+            let values: [String: Int64]
+            let unsupported: Int
             do {
-                body = try await get(
-                    url(
-                        base, "\(settings.apiVersion)/\(post.postID)/insights",
-                        ["metric": Self.insightMetrics.joined(separator: ",")]),
-                    token: request.accessToken, key: request.account.externalID, calls: calls)
+                (values, unsupported) = try await insightValues(
+                    asked, post: post.postID, mediaType: mediaType, productType: productType, request: request, base: base,
+                    calls: calls)
             } catch let error as PlatformError {
                 switch error {
                 case .deadAuth, .transient: throw error
@@ -141,12 +150,6 @@ public struct InstagramClient: PlatformClient {
                     continue
                 }
             }
-            guard let insights = try? JSONDecoder().decode(GraphInsights.self, from: body) else {
-                result.problems.append("insights of \(post.postID): malformed response")
-                continue
-            }
-            var values: [String: Int64] = [:]
-            for metric in insights.data { values[metric.name] = metric.value }
             var coverage: MetricCoverage = []
             let fields: [(name: String, metric: WritableKeyPath<PostMetrics, Int64?>, covers: MetricCoverage)] = [
                 ("views", \.viewCount, .views), ("reach", \.reach, .reach), ("saved", \.saveCount, .saves),
@@ -158,12 +161,60 @@ public struct InstagramClient: PlatformClient {
                 coverage.insert(field.covers)
             }
             // "returns an empty data set instead of 0": unknown now, keep what is stored.
-            if coverage.isEmpty { unavailable += 1 }
+            // Metrics this media does not have are no missing data.
+            if coverage.isEmpty && asked.count > unsupported { unavailable += 1 }
             result.posts[index].coverage.formUnion(coverage)
             result.insightsRead.append(post.postID)
         }
         if unavailable > 0 { result.problems.append("insights unavailable for \(unavailable) post(s)") }
         return result
+    }
+
+    /// The values of `metrics` for one post: one request for all; after code 100, one request
+    /// per metric, recording which ones this kind of media does not support.
+    /// - Returns: The values, and how many of the metrics turned out not to be supported.
+    private func insightValues(
+        _ metrics: [String], post: String, mediaType: String, productType: String, request: FetchRequest, base: String,
+        calls: CallCounter
+    ) async throws -> (values: [String: Int64], unsupported: Int) {
+        guard !metrics.isEmpty else { return ([:], 0) }
+        func key(_ metric: String) -> InsightMetricKey {
+            InsightMetricKey(mediaType: mediaType, productType: productType, metric: metric)
+        }
+        do {
+            return (try await insights(metrics, post: post, request: request, base: base, calls: calls), 0)
+        } catch PlatformError.metricUnsupported where metrics.count == 1 {
+            await support.record(key(metrics[0]), supported: false, now: request.now)
+            return ([:], 1)
+        } catch PlatformError.metricUnsupported {
+            var values: [String: Int64] = [:]
+            var unsupported = 0
+            for metric in metrics {
+                do {
+                    values.merge(try await insights([metric], post: post, request: request, base: base, calls: calls)) { $1 }
+                    await support.record(key(metric), supported: true, now: request.now)
+                } catch PlatformError.metricUnsupported {
+                    await support.record(key(metric), supported: false, now: request.now)
+                    unsupported += 1
+                }
+            }
+            return (values, unsupported)
+        }
+    }
+
+    /// One insights request.
+    private func insights(_ metrics: [String], post: String, request: FetchRequest, base: String, calls: CallCounter)
+        async throws -> [String: Int64]
+    {
+        let body = try await get(
+            url(base, "\(settings.apiVersion)/\(post)/insights", ["metric": metrics.joined(separator: ",")]),
+            token: request.accessToken, key: request.account.externalID, calls: calls, insights: true)
+        guard let insights = try? JSONDecoder().decode(GraphInsights.self, from: body) else {
+            throw PlatformError.malformed("Instagram insights of \(post)")
+        }
+        var values: [String: Int64] = [:]
+        for metric in insights.data { values[metric.name] = metric.value }
+        return values
     }
 
     /// Refreshes an Instagram Login long-lived token (`ig_refresh_token`), valid 60 days again.
@@ -188,7 +239,9 @@ public struct InstagramClient: PlatformClient {
     /// One GET through the usage governor, with `token` as `Authorization: Bearer` (so that it
     /// stays out of URLs, which proxies and access logs keep); non-2xx answers become
     /// `PlatformError`s, whose messages never carry the URL.
-    private func get(_ url: String, token: String?, key: String, calls: CallCounter) async throws -> Data {
+    private func get(_ url: String, token: String?, key: String, calls: CallCounter, insights: Bool = false) async throws
+        -> Data
+    {
         try await governor.acquire(key, maxWait: maxWait)
         let headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
         let answer = try await transport.send(.GET, url, headers: headers, calls: calls)
@@ -205,7 +258,8 @@ public struct InstagramClient: PlatformClient {
             if answer.status >= 500 { throw PlatformError.transient("Instagram HTTP \(answer.status)") }
             throw PlatformError.malformed("Instagram HTTP \(answer.status) without an error body")
         }
-        let error = GraphErrorClassifier.classify(envelope.error, status: answer.status, retryAfter: retryAfter)
+        let error = GraphErrorClassifier.classify(
+            envelope.error, status: answer.status, retryAfter: retryAfter, insights: insights)
         if case .rateLimited(let after, _) = error {
             await governor.block(key, until: clock.now.addingTimeInterval((after ?? .seconds(60)).seconds))
         }

@@ -16,6 +16,7 @@ enum PostgresMigrations {
     static let all: [Migration] = [
         Migration(version: 1, name: "initial-schema", statements: initialSchema),
         Migration(version: 2, name: "views-for-applications", statements: views),
+        Migration(version: 3, name: "insight-support", statements: insightSupport),
     ]
 
     /// The newest version this binary knows.
@@ -178,6 +179,22 @@ enum PostgresMigrations {
             "ALTER SEQUENCE \(s).sync_log_seq OWNED BY \(s).sync_log.seq",
             "CREATE INDEX sync_log_by_account ON \(s).sync_log (account_id, seq)",
             "CREATE INDEX sync_log_by_node ON \(s).sync_log (node, seq)",
+        ]
+    }
+
+    // MARK: - 3: Instagram insights metrics a kind of media does not support
+
+    private static func insightSupport(_ s: String) -> [String] {
+        [
+            """
+            CREATE TABLE \(s).insight_support (
+                media_type text NOT NULL,
+                product_type text NOT NULL,
+                metric text NOT NULL,
+                unsupported_since timestamptz NOT NULL,
+                PRIMARY KEY (media_type, product_type, metric)
+            )
+            """
         ]
     }
 

@@ -136,6 +136,41 @@ extension PostgresStore {
         }
     }
 
+    /// The insights metrics found unsupported per kind of media.
+    public func unsupportedInsights() async throws -> [InsightMetricKey: Date] {
+        let s = self.s
+        return try await perform { client in
+            var table: [InsightMetricKey: Date] = [:]
+            let rows = try await client.query(
+                "SELECT media_type, product_type, metric, unsupported_since FROM \(unescaped: s).insight_support")
+            for try await (media, product, metric, since) in rows.decode((String, String, String, Date).self) {
+                table[InsightMetricKey(mediaType: media, productType: product, metric: metric)] = since
+            }
+            return table
+        }
+    }
+
+    /// Records a finding about one metric of one kind of media.
+    public func saveInsightSupport(_ key: InsightMetricKey, unsupportedSince: Date?) async throws {
+        let s = self.s
+        _ = try await perform { client in
+            if let since = unsupportedSince {
+                try await client.query(
+                    """
+                    INSERT INTO \(unescaped: s).insight_support (media_type, product_type, metric, unsupported_since)
+                    VALUES (\(key.mediaType), \(key.productType), \(key.metric), \(Timestamp.format(since))::timestamptz)
+                    ON CONFLICT (media_type, product_type, metric) DO UPDATE SET unsupported_since = EXCLUDED.unsupported_since
+                    """)
+            } else {
+                try await client.query(
+                    """
+                    DELETE FROM \(unescaped: s).insight_support
+                    WHERE media_type = \(key.mediaType) AND product_type = \(key.productType) AND metric = \(key.metric)
+                    """)
+            }
+        }
+    }
+
     /// Metric history rows of one post (oldest first): for tests and scripts.
     public func metricHistory(platform: Platform, postID: String) async throws -> [PostMetrics] {
         let s = self.s

@@ -168,6 +168,14 @@ public final class TokenVault: Store {
         try await base.rewriteTokens(rewrite)
     }
 
+    public func unsupportedInsights() async throws -> [InsightMetricKey: Date] {
+        try await base.unsupportedInsights()
+    }
+
+    public func saveInsightSupport(_ key: InsightMetricKey, unsupportedSince: Date?) async throws {
+        try await base.saveInsightSupport(key, unsupportedSince: unsupportedSince)
+    }
+
     public var health: DatabaseHealth { base.health }
 
     public var syncLogTable: (any SyncLogTable)? { base.syncLogTable }
