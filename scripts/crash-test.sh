@@ -3,13 +3,13 @@
 # on the same state directory each time, then check that nothing was lost or corrupted.
 #
 # Run `scripts/crash-test.sh --help` for the options. Needs a release build
-# (`swift build -c release --product postsync`), curl and python3. Exits 0 only when every check
-# is 0; prints a table of figures either way.
+# (`swift build -c release --product postsync`), curl and python3 (and psql with --postgres).
+# Exits 0 only when every check is 0; prints a table of figures either way.
 set -euo pipefail
 
 usage() {
     cat <<'EOF'
-Usage: scripts/crash-test.sh [-n N] [--accounts A] [options]
+Usage: scripts/crash-test.sh [-n N] [--accounts A] [--postgres] [options]
 
 Runs `postsync simulate` with 50-200 ms of latency on every endpoint, imports its accounts with
 `postsync dev-import`, runs `postsync serve` (sync.interval 2s, jitter 0.5, backoff 1s..5s,
@@ -51,10 +51,18 @@ restart, stops the daemon with SIGTERM (it must exit 0) and checks:
                           HELD losses are not repaired and fail the test.
   unexpected exits        daemon processes that died without being killed
   over-limit requests     TikTok requests the simulator refused for exceeding 600/min/endpoint
+  sync_log and JSONL disagree (--postgres)
+                          missing: entries of the SyncLog files that are not in sync_log with
+                          the same seq and id; extra: sync_log rows that are in no SyncLog file;
+                          differ: same seq and id, other fields (one daemon and one state
+                          directory: the table and the files must hold the same entries)
 
 Every checked figure must be 0; the counts of rotations lost in flight or before commit are
 information. A kill -9 cannot create a seq gap: seq is assigned in memory and the next start
 continues after the last complete line (a torn line is cut off), so gaps fail the test too.
+With --postgres, seq comes from sync_log's sequence, and a number taken by an insert that never
+completed (a kill, a failed statement) is not reused: gaps are then information, and the
+agreement of sync_log with the files is what is checked.
 
 Options:
   -n N                 kills (default 50)
@@ -67,6 +75,12 @@ Options:
   --commit-allowance-ms MS
                        how long after the answer's arrival a kill may still find the new refresh
                        token uncommitted without counting as a daemon bug (default 1000)
+  --postgres           the daemon on PostgreSQL (CONTRACT section 9): the same kills and
+                       checks, posts and accounts read from the database with psql, the
+                       operator's repair written there, and the sync_log check. Uses
+                       $POSTSYNC_TEST_DATABASE_URL (schema crash_test_<pid>, dropped at the end;
+                       dumped into the work directory first when a check fails); without it the
+                       script runs itself inside scripts/with-postgres.sh (a throwaway server)
   --bin PATH           postsync binary (default $POSTSYNC_BIN, else .build/release/postsync)
   --keep               keep the work directory (it is always kept when a check fails)
   -h, --help           this help
@@ -81,7 +95,9 @@ settle=60
 allowance=1000
 repair=1
 keep=0
+postgres=0
 bin="${POSTSYNC_BIN:-}"
+args=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
         -n) kills="${2:?-n needs a value}"; shift 2 ;;
@@ -93,6 +109,7 @@ while [ $# -gt 0 ]; do
         --bin) bin="${2:?--bin needs a value}"; shift 2 ;;
         --keep) keep=1; shift ;;
         --no-repair) repair=0; shift ;;
+        --postgres) postgres=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "crash-test: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -103,8 +120,27 @@ done
 
 name=crash-test
 root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ "$postgres" = 1 ] && [ -z "${POSTSYNC_TEST_DATABASE_URL:-}" ]; then
+    exec "$root/scripts/with-postgres.sh" "$root/scripts/crash-test.sh" "${args[@]}"
+fi
 source "$root/scripts/lib/harness.sh"
 require_prerequisites
+if [ "$postgres" = 1 ]; then
+    command -v psql >/dev/null || { echo "$name: --postgres needs psql (Debian: postgresql-client)" >&2; exit 2; }
+    # The checks and the repairs (scripts/lib/checks.py open_store) read these. A schema of our
+    # own: the server may be someone else's.
+    export CHECK_DATABASE_URL="$POSTSYNC_TEST_DATABASE_URL" CHECK_DATABASE_SCHEMA="crash_test_$$"
+    psql -X -q -v ON_ERROR_STOP=1 "$CHECK_DATABASE_URL" -c "DROP SCHEMA IF EXISTS $CHECK_DATABASE_SCHEMA CASCADE" >/dev/null
+    # At exit (harness cleanup): a failed run's tables go into the work directory, which is kept,
+    # because the server may not outlive the script; then the schema goes.
+    cleanup_hook() {
+        if [ "$keep" = 1 ] || [ "$failed" != 0 ]; then
+            pg_dump --no-owner --schema="$CHECK_DATABASE_SCHEMA" -f "$work/postgres-dump.sql" "$CHECK_DATABASE_URL" \
+                2>/dev/null && echo "$name: the database is dumped in $work/postgres-dump.sql" >&2
+        fi
+        psql -X -q "$CHECK_DATABASE_URL" -c "DROP SCHEMA IF EXISTS $CHECK_DATABASE_SCHEMA CASCADE" >/dev/null 2>&1 || true
+    }
+fi
 sim_pid=""
 marker_pid=""
 daemon_pid=""
@@ -139,8 +175,9 @@ PY
 # Run after every kill, while no daemon runs: finds TikTok rotations the daemon lost, attributes
 # them (see --help) and repairs the inevitable ones.
 cat >"$work/lost_rotations.py" <<'PY'
-import json, os, sqlite3, sys, time, urllib.request
+import json, os, sys, time, urllib.request
 from datetime import datetime
+from checks import open_store
 
 work, sim, allowance_ms, kill_no, repair = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
 
@@ -155,8 +192,8 @@ def db_time(text):  # the daemon stores RFC 3339 with milliseconds
     return datetime.fromisoformat(text.replace("Z", "+00:00")).strftime("%Y-%m-%dT%H:%M:%S.000Z") if text else None
 
 current = {a["platform"] + ":" + a["externalId"]: a for a in get("/_sim/accounts") if a["platform"] == "tiktok"}
-db = sqlite3.connect(os.path.join(work, "state", "postsync.sqlite"), timeout=30)
-rows = db.execute("SELECT id, refresh_token, state FROM accounts WHERE platform = 'tiktok'").fetchall()
+db = open_store(os.path.join(work, "state"))
+rows = db.rows("SELECT id, refresh_token, state FROM accounts WHERE platform = 'tiktok'")
 # Losses already recorded and left unrepaired are not counted again at the next kill.
 known_path = os.path.join(work, "unrepaired.json")
 known = json.load(open(known_path)) if os.path.exists(known_path) else {}
@@ -217,7 +254,6 @@ for acc, st in lost:
           + (f", answer due {-record['killAfterAnswerMs']} ms after the kill" if record.get("killAfterAnswerMs", 1) < 0 else
              f", kill {record['killAfterAnswerMs']} ms after the answer" if "killAfterAnswerMs" in record else "")
           + (")" + ("; repaired" if record.get("repaired") else "; NOT repaired")), file=sys.stderr)
-db.commit()
 json.dump(known, open(known_path, "w"))
 PY
 
@@ -243,12 +279,21 @@ set_latency() {
 }
 set_latency
 
+database_yaml=""
+if [ "$postgres" = 1 ]; then
+    database_yaml="database:
+  url: $CHECK_DATABASE_URL
+  schema: $CHECK_DATABASE_SCHEMA
+  tls: disable
+  max_connections: 8"
+fi
 write_config "  refresh_before: 3h" <<YAML
 sync:
   interval: 2s
   jitter: 0.5
   backoff: {min: 1s, max: 5s}
 synclog: {max_bytes: 32KiB, keep: 100000}
+$database_yaml
 YAML
 
 import_accounts
@@ -286,7 +331,8 @@ for i in $(seq 1 "$kills"); do
         echo "$(now_ms) exited $incarnation $daemon_pid rc=$rc" >>"$work/events.txt"
         log "daemon incarnation $incarnation exited by itself (rc $rc); stderr: $work/serve-$incarnation.err"
     fi
-    python3 "$work/lost_rotations.py" "$work" "$sim" "$allowance" "$i" "$repair"
+    PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$root/scripts/lib" python3 "$work/lost_rotations.py" "$work" "$sim" \
+        "$allowance" "$i" "$repair"
     set_latency
     if [ $((RANDOM % 3)) -eq 0 ] && [ "${#account_ids[@]}" -gt 0 ]; then
         target="${account_ids[$((RANDOM % ${#account_ids[@]}))]}"
@@ -348,11 +394,12 @@ touch "$work/lost-rotations.jsonl"
 # The checks.
 
 run_checks "$work" "$sim" "$kills" "$unexpected_exits" "$published" "$term_rc" "$final_start_ms" "${settled_ms:-}" \
-    "$settle" "$accounts" "$allowance" <<'PY'
-import json, os, re, sqlite3, sys, urllib.parse, urllib.request
-from checks import over_limit, print_table, synclog_files, ts
+    "$settle" "$accounts" "$allowance" "$postgres" <<'PY'
+import json, os, re, sys, urllib.parse, urllib.request
+from checks import open_store, over_limit, print_table, synclog_files, ts
 
 work, sim, kills, unexpected, published, term_rc, final_start, settled, settle, n_accounts, allowance = sys.argv[1:12]
+postgres = sys.argv[12] == "1"
 state = os.path.join(work, "state")
 KEYS = {"seq", "id", "accountId", "platform", "trigger", "postsFound", "postsSynced", "status", "errorMessage",
         "duration", "createdAt", "startedAt", "apiCalls", "tokenRefreshed", "attempt"}
@@ -363,22 +410,28 @@ def get(path):
         return json.load(r)
 
 sim_accounts = json.load(open(os.path.join(work, "sim-accounts.json")))
-db = sqlite3.connect("file:" + os.path.join(state, "postsync.sqlite") + "?mode=ro", uri=True)
+db = open_store(state)
 
 # Posts: simulator vs database.
 lost, phantom = [], []
 sim_total = 0
+stored = {}
+for account, post in db.rows("SELECT account_id, post_id FROM posts"):
+    stored.setdefault(account, set()).add(post)
 for a in sim_accounts:
     key = a["platform"] + ":" + a["externalId"]
     sim_ids = {p["id"] for p in get("/_sim/posts?account=" + urllib.parse.quote(key))}
     sim_total += len(sim_ids)
-    db_ids = {r[0] for r in db.execute("SELECT post_id FROM posts WHERE account_id = ?", (key,))}
+    db_ids = stored.get(key, set())
     lost += [(key, p) for p in sorted(sim_ids - db_ids)]
     phantom += [(key, p) for p in sorted(db_ids - sim_ids)]
-db_total = db.execute("SELECT count(*) FROM posts").fetchone()[0]
-dup_pk = db.execute("SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY platform, post_id HAVING count(*) > 1)").fetchone()[0]
-dup_owner = db.execute(
-    "SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY post_id HAVING count(DISTINCT account_id) > 1)").fetchone()[0]
+# Posts under an account the simulator does not have are phantoms too.
+sim_keys = {a["platform"] + ":" + a["externalId"] for a in sim_accounts}
+phantom += [(key, p) for key in sorted(set(stored) - sim_keys) for p in sorted(stored[key])]
+db_total = int(db.rows("SELECT count(*) FROM posts")[0][0])
+dup_pk = int(db.rows("SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY platform, post_id HAVING count(*) > 1) AS d")[0][0])
+dup_owner = int(db.rows(
+    "SELECT count(*) FROM (SELECT 1 FROM posts GROUP BY post_id HAVING count(DISTINCT account_id) > 1) AS d")[0][0])
 
 # SyncLog: every file, oldest first.
 files = synclog_files(state)
@@ -428,7 +481,7 @@ if entries and entries[0]["seq"] != 1:
 
 # Lockouts at the end, and the rotations lost along the way.
 sim_refresh = {a["platform"] + ":" + a["externalId"]: a.get("refreshToken") for a in sim_accounts}
-rows = db.execute("SELECT id, platform, state, refresh_token, last_error FROM accounts").fetchall()
+rows = db.rows("SELECT id, platform, state, refresh_token, last_error FROM accounts")
 reauth = [(r[0], r[4]) for r in rows if r[2] == "needs_reauth"]
 lockouts = [r[0] for r in rows if r[1] == "tiktok" and (r[2] == "needs_reauth" or r[3] != sim_refresh.get(r[0]))]
 tiktok_accounts = sum(1 for r in rows if r[1] == "tiktok")
@@ -445,6 +498,37 @@ requests = json.load(open(os.path.join(work, "requests.json")))
 over = over_limit(requests)
 tiktok_429 = sum(1 for r in requests if r["status"] == 429 and r["endpoint"].startswith("tiktok."))
 rotations = sum(1 for r in requests if r["endpoint"] == "tiktok.oauth.token" and r["status"] == 200)
+
+# sync_log against the files (--postgres): the same entries, seq for seq, field for field.
+table_only, file_only, differ, table_notes = [], [], [], []
+if postgres:
+    def ms(text):
+        return round(ts(text) * 1000)
+    logged = {}
+    for r in db.rows(
+            "SELECT seq, id, account_id, platform, trigger, posts_found, posts_synced, status, error_message,"
+            " duration_ms, (extract(epoch FROM created_at) * 1000)::bigint, (extract(epoch FROM started_at) * 1000)::bigint,"
+            " api_calls, token_refreshed, attempt FROM sync_log"):
+        logged[int(r[0])] = (r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), r[7], r[8], int(r[9]), int(r[10]), int(r[11]),
+                            int(r[12]), r[13] == "t", int(r[14]))
+    in_files = set()
+    for e in entries:
+        in_files.add(e["seq"])
+        row = logged.get(e["seq"])
+        mine = (e["id"], e["accountId"], e["platform"], e["trigger"], e["postsFound"], e["postsSynced"], e["status"],
+                e["errorMessage"], e["duration"], ms(e["createdAt"]), ms(e["startedAt"]), e["apiCalls"],
+                e["tokenRefreshed"], e["attempt"])
+        if row is None or row[0] != e["id"]:
+            file_only.append(e["seq"])
+        elif row != mine:
+            differ.append(e["seq"])
+    table_only = sorted(set(logged) - in_files)
+    for seq in file_only[:5]:
+        table_notes.append(f"seq {seq} (id {next(e['id'] for e in entries if e['seq'] == seq)}) is in the files, not in sync_log")
+    for seq in table_only[:5]:
+        table_notes.append(f"seq {seq} (id {logged[seq][0]}) is in no SyncLog file")
+    for seq in differ[:5]:
+        table_notes.append(f"seq {seq}: the file and the table disagree: {logged[seq]}")
 
 runs = len(entries)
 by_status = {s: sum(1 for e in entries if e["status"] == s) for s in ("success", "partial", "error")}
@@ -468,12 +552,16 @@ table = [
     ("unreadable SyncLog lines", unreadable, "0", unreadable == 0),
     ("seq regressions / duplicate seqs / dup ids", f"{regressions} / {dup_seq} / {dup_ids}", "0 / 0 / 0",
      regressions == 0 and dup_seq == 0 and dup_ids == 0),
-    ("seq gaps (missing seqs)", f"{gaps} ({gap_total})", "0 (0)", gaps == 0),
+    ("seq gaps (missing seqs)", f"{gaps} ({gap_total})", "info" if postgres else "0 (0)", None if postgres else gaps == 0),
     ("rotations lost by the daemon (USED/HELD/?)", daemon_lost, "0", daemon_lost == 0),
     ("TikTok accounts locked out at the end", len(lockouts), "0", not lockouts),
     ("accounts in needs_reauth at the end", len(reauth), "0", not reauth),
     ("TikTok requests over 600/min (all TikTok 429s)", f"{over} ({tiktok_429})", "0 (0)", over == 0 and tiktok_429 == 0),
 ]
+if postgres:
+    table.append(("sync_log vs files (missing / extra / differ)",
+                  f"{len(file_only)} / {len(table_only)} / {len(differ)}", "0 / 0 / 0",
+                  not file_only and not table_only and not differ))
 failures = print_table(table, 48, 20, 12, rule=92)
 for key, post in lost[:10]:
     print(f"lost post: {key} {post}")
@@ -481,6 +569,8 @@ for key, post in phantom[:10]:
     print(f"phantom post: {key} {post}")
 for note in notes[:10]:
     print("synclog: " + note)
+for note in table_notes:
+    print("sync_log: " + note)
 for r in lost_rotations:
     if r["category"] not in ("in flight", "before commit"):
         print(f"rotation lost by the daemon: {json.dumps(r)}")

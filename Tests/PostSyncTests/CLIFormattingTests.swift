@@ -195,6 +195,17 @@ private func text(_ line: String, from offset: Int) -> Substring {
             ])
     }
 
+    /// Should warn when a TikTok refresh token expires within 14 days (only the user can renew
+    /// it), and not before.
+    @Test func refreshTokenExpiringSoon() {
+        let soon = account("tiktok:soon", expiresIn: 3_600, refreshExpiresIn: 9 * 86_400)
+        let later = account("tiktok:later", expiresIn: 3_600, refreshExpiresIn: 15 * 86_400)
+        let problems = StatusTable.problems([soon, later], now: now)
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("tiktok:soon: refresh token expires in 9d; only the user can renew it") == true)
+        #expect(TokenPolicy.refreshTokenExpiresSoon(soon, now: now) && !TokenPolicy.refreshTokenExpiresSoon(later, now: now))
+    }
+
     /// Should never show a token, whatever the account holds.
     @Test func noTokenInOutput() {
         let accounts = sampleAccounts()

@@ -70,4 +70,57 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: socket), "socket removed at shutdown")
         }
     }
+
+    /// Should close a connection that sends no request within the idle timeout, but never a
+    /// `logs -f` stream that is quiet for longer.
+    @Test func idleConnectionsCloseButFollowStreamsStay() async throws {
+        let clock = ManualClock()
+        let harness = try SupervisorHarness(clients: [.instagram: FakePlatformClient()], clock: clock)
+        let socket = harness.directory + "/control.sock"
+        try await harness.run { h in
+            let api = ControlAPI(
+                supervisor: h.supervisor, store: h.store, syncLog: h.syncLog, clock: clock, startedAt: clock.now,
+                logger: testLogger())
+            let ready = Promise<Void>()
+            let server = ControlServer(
+                api: api, path: socket, mode: 0o600, logger: testLogger(), onReady: { ready.fulfill(()) },
+                idleTimeout: .milliseconds(500))
+            let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: testLogger()))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let outcome: Result<Void, any Error>
+                do {
+                    await ready.value
+                    // A client that connects and says nothing sees the end of the stream (python3:
+                    // a blocking read here would hold one of the test pool's few threads).
+                    let idle = try await ProcessRunner.run(
+                        "/usr/bin/env",
+                        [
+                            "python3", "-c",
+                            """
+                            import socket, sys, time
+                            s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10); t = time.time()
+                            print(repr(s.recv(1)), round(time.time() - t, 1))
+                            """, socket,
+                        ])
+                    let answer = idle.stdout.split(separator: " ")
+                    #expect(answer.first == "b''", "closed by the server: \(idle.stdout)\(idle.stderr)")
+                    #expect((Double(answer.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 99) < 5)
+                    // A follow stream with nothing to say for 2 s (4 idle periods) is still open when curl gives up.
+                    let follow = try await ProcessRunner.run(
+                        "/usr/bin/env",
+                        ["curl", "-s", "-N", "--max-time", "2", "--unix-socket", socket, "http://localhost/v1/logs?follow=true"])
+                    #expect(follow.status == 28, "curl timed out, the stream was not cut: \(follow.status)")
+                    // A follower whose client left ends with the SyncLog (as at the daemon's shutdown).
+                    await h.syncLog.close()
+                    outcome = .success(())
+                } catch {
+                    outcome = .failure(error)
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                try outcome.get()
+            }
+        }
+    }
 }

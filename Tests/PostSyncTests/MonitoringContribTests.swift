@@ -41,6 +41,7 @@ import Testing
         metrics.webhook(.tiktok, result: "accepted")
         metrics.accounts(byState: [.idle: 1, .needsReauth: 1])
         metrics.database(available: true)
+        metrics.refreshTokensExpiring(1)
         let names = Set(try PrometheusText.parse(metrics.render()).samples.map(\.name))
         return names.union(prometheusSeries)
     }

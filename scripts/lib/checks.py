@@ -51,3 +51,88 @@ def print_table(table, name_width, value_width, expected_width, rule):
         print(f"{name:<{name_width}} {str(value):>{value_width}} {expected:>{expected_width}}  {result}")
     print("-" * rule)
     return failures
+
+
+def open_store(state):
+    """The daemon's store, for reading (and the crash test's repairs): the SQLite file of the
+    state directory, or, when $CHECK_DATABASE_URL is set, the PostgreSQL schema
+    $CHECK_DATABASE_SCHEMA through psql (so that the checks need no Python driver). SQL is
+    written with unqualified table names and `?` placeholders; rows come back as tuples of
+    strings (and None), or of SQLite's own types."""
+    url = os.environ.get("CHECK_DATABASE_URL")
+    if url:
+        return PsqlStore(url, os.environ.get("CHECK_DATABASE_SCHEMA", "postsync"))
+    return SQLiteStore(os.path.join(state, "postsync.sqlite"))
+
+
+class SQLiteStore:
+    def __init__(self, path):
+        import sqlite3
+        self.db = sqlite3.connect(path, timeout=30)
+
+    def rows(self, sql, params=()):
+        return self.db.execute(sql, params).fetchall()
+
+    def execute(self, sql, params=()):
+        self.db.execute(sql, params)
+        self.db.commit()
+
+
+class PsqlStore:
+    # COPY's text format: backslash escapes, \N for NULL, tabs between fields, a row a line.
+    _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+
+    def __init__(self, url, schema):
+        self.url, self.schema = url, schema
+
+    def _psql(self, sql, params):
+        import subprocess
+        # Each ? becomes a psql variable, quoted by psql as a literal (:'p0'); None becomes NULL.
+        pieces = sql.split("?")
+        if len(pieces) != len(params) + 1:
+            raise ValueError(f"{len(params)} parameter(s) for {len(pieces) - 1} placeholder(s): {sql}")
+        text, variables = pieces[0], []
+        for i, (value, piece) in enumerate(zip(params, pieces[1:])):
+            if value is None:
+                text += "NULL" + piece
+            else:
+                text += f":'p{i}'" + piece
+                variables += ["-v", f"p{i}={value}"]
+        script = f'SET search_path TO "{self.schema}";\n{text};\n'
+        result = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *variables, self.url],
+                                input=script, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"psql failed ({result.returncode}): {result.stderr.strip()}")
+        return result.stdout
+
+    @classmethod
+    def _field(cls, text):
+        if text == "\\N":
+            return None
+        if "\\" not in text:
+            return text
+        out, i = [], 0
+        while i < len(text):
+            c = text[i]
+            if c == "\\" and i + 1 < len(text):
+                nxt = text[i + 1]
+                if nxt in "01234567":
+                    j = i + 1
+                    while j < len(text) and j < i + 4 and text[j] in "01234567":
+                        j += 1
+                    out.append(chr(int(text[i + 1 : j], 8)))
+                    i = j
+                    continue
+                out.append(cls._ESCAPES.get(nxt, nxt))
+                i += 2
+                continue
+            out.append(c)
+            i += 1
+        return "".join(out)
+
+    def rows(self, sql, params=()):
+        out = self._psql(f"COPY ({sql}) TO STDOUT", params)
+        return [tuple(self._field(f) for f in line.split("\t")) for line in out.split("\n") if line != ""]
+
+    def execute(self, sql, params=()):
+        self._psql(sql, params)

@@ -5,6 +5,8 @@
 # Needs: $name (the script's name, for messages and the work directory), $root (the repository),
 # $bin (the postsync binary, or empty for the release build), $keep (1 keeps the work directory),
 # $cleanup_pids (names of the variables holding the PIDs to stop at exit, in that order).
+# Optional: a function cleanup_hook, run at exit after the PIDs are stopped and before the work
+# directory goes (it sees $failed and $keep).
 
 source "$root/scripts/lib/process.sh"
 
@@ -38,6 +40,7 @@ cleanup() {
     local rc=$? variable
     trap - EXIT INT TERM
     for variable in $cleanup_pids; do stop_pid "${!variable}"; done
+    if declare -F cleanup_hook >/dev/null; then cleanup_hook || true; fi
     if [ "$keep" = 1 ] || [ "$failed" != 0 ]; then
         echo "$name: work directory kept: $work" >&2
     else
@@ -82,9 +85,13 @@ YAML
     } >"$work/postsync.yaml"
 }
 
-# import_accounts: every simulated account into $state with `postsync dev-import`, or exit 1.
+# import_accounts: every simulated account with `postsync dev-import`, or exit 1: into the store
+# $work/postsync.yaml selects when it is written already (a database section: PostgreSQL), else
+# into $state's SQLite file.
 import_accounts() {
-    "$bin" dev-import --simulator "$sim" --state-dir "$state" >"$work/dev-import.log" 2>&1 \
+    local config=()
+    [ ! -f "$work/postsync.yaml" ] || config=(--config "$work/postsync.yaml")
+    "$bin" dev-import --simulator "$sim" "${config[@]}" --state-dir "$state" >"$work/dev-import.log" 2>&1 \
         || { log "dev-import failed:"; cat "$work/dev-import.log" >&2; exit 1; }
 }
 

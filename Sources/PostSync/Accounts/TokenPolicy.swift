@@ -9,6 +9,19 @@ public struct TokenPolicy: Sendable, Equatable {
     public var tiktokRefreshBefore: Duration
 
     /// Instagram refuses to refresh a long-lived token younger than 24 hours.
+    /// A TikTok refresh token expiring within this is shown in `status` and counted in
+    /// `postsync_refresh_tokens_expiring`: the daemon cannot renew it (TikTok issues a new refresh
+    /// token with each refresh, but its 180-day life counts from the user's authorization), so
+    /// only the user re-authorizing can.
+    public static let refreshTokenWarning: TimeInterval = 14 * 86_400
+
+    /// Whether an account's refresh token expires within `refreshTokenWarning` of `now` (and
+    /// has not expired yet: then the account is in needs_reauth already).
+    public static func refreshTokenExpiresSoon(_ view: AccountView, now: Date) -> Bool {
+        guard view.platform == .tiktok, let expiry = view.refreshExpiresAt else { return false }
+        return expiry > now && expiry.timeIntervalSince(now) < refreshTokenWarning
+    }
+
     static let instagramMinimumAge: TimeInterval = 24 * 3600
     /// A token of unknown issue time is taken to have been issued this long before expiry.
     public static let instagramTokenLifetime: TimeInterval = 60 * 86_400

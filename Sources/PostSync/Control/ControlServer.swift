@@ -20,6 +20,9 @@ public struct ControlServer: Service {
     let mode: UInt32
     let logger: Logger
     let onReady: @Sendable () async -> Void
+    /// A connection without a request for this long is closed (a response in progress, such as
+    /// a `logs -f` stream, is never cut).
+    let idleTimeout: Duration
 
     /// Creates the server.
     /// - Parameters:
@@ -28,7 +31,12 @@ public struct ControlServer: Service {
     ///   - mode: The socket file mode (`control.mode`).
     ///   - logger: For the socket's life and the API's unexpected errors.
     ///   - onReady: Called once the socket is bound and its mode set.
-    public init(api: ControlAPI, path: String, mode: UInt32, logger: Logger, onReady: @escaping @Sendable () async -> Void = {}) {
+    ///   - idleTimeout: When an idle connection is closed (60 s).
+    public init(
+        api: ControlAPI, path: String, mode: UInt32, logger: Logger, onReady: @escaping @Sendable () async -> Void = {},
+        idleTimeout: Duration = .seconds(60)
+    ) {
+        self.idleTimeout = idleTimeout
         self.api = api
         self.path = path
         self.mode = mode
@@ -52,8 +60,11 @@ public struct ControlServer: Service {
         let mode = self.mode
         let logger = self.logger
         let onReady = self.onReady
+        let (seconds, attoseconds) = idleTimeout.components
         let application = Application(
             router: api.router(),
+            server: .http1(
+                configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))),
             configuration: ApplicationConfiguration(address: .unixDomainSocket(path: path), serverName: "postsync"),
             onServerRunning: { _ in
                 if chmod(path, mode_t(mode)) != 0 {

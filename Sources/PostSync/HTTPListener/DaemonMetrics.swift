@@ -75,6 +75,13 @@ public final class DaemonMetrics: Sendable {
         }
     }
 
+    /// Sets `postsync_refresh_tokens_expiring{platform}` (at scrape time): accounts whose refresh
+    /// token expires within 14 days, which only the user can renew.
+    public func refreshTokensExpiring(_ count: Int, platform: Platform = .tiktok) {
+        Gauge(label: "postsync_refresh_tokens_expiring", dimensions: [("platform", platform.rawValue)], factory: factory)
+            .record(count)
+    }
+
     /// Sets `postsync_database_available` (1 or 0, at scrape time): 0 while the store's database
     /// cannot be reached (CONTRACT section 9).
     public func database(available: Bool) {

@@ -86,6 +86,8 @@ public struct HTTPListenerAPI: Sendable {
         metrics.database(available: supervisor.database.isAvailable)
         if let views = try? await supervisor.accountViews() {
             metrics.accounts(byState: Dictionary(grouping: views, by: \.state).mapValues(\.count))
+            let now = clock.now
+            metrics.refreshTokensExpiring(views.filter { TokenPolicy.refreshTokenExpiresSoon($0, now: now) }.count)
         }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -8,13 +8,22 @@ import Glibc
 public enum UnixSocketProbe {
     /// True when a `connect(2)` to `path` succeeds.
     public static func answers(_ path: String) -> Bool {
+        guard let fd = connected(path) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A descriptor connected to `path`, or nil (the caller closes it).
+    public static func connected(_ path: String) -> Int32? {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard fd >= 0 else { return nil }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            return nil
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in
             buffer.copyBytes(from: bytes)
             buffer[bytes.count] = 0
@@ -24,6 +33,10 @@ public enum UnixSocketProbe {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        return result == 0
+        guard result == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 }

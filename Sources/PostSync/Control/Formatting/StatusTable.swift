@@ -74,8 +74,14 @@ public enum StatusTable {
                     account.consecutiveFailures == 1 ? "1 failed run" : "\(account.consecutiveFailures) failed runs in a row"
                 return "\(account.id): \(runs)\(retry)\(error.map { ": \($0)" } ?? "")"
             case .idle, .syncing, .paused:
-                guard account.lastStatus == .error, account.state != .paused else { return nil }
-                return "\(account.id): last run failed\(error.map { ": \($0)" } ?? "")"
+                if account.lastStatus == .error, account.state != .paused {
+                    return "\(account.id): last run failed\(error.map { ": \($0)" } ?? "")"
+                }
+                guard TokenPolicy.refreshTokenExpiresSoon(account, now: now), let expiry = account.refreshExpiresAt else {
+                    return nil
+                }
+                return "\(account.id): refresh token expires \(RelativeTime.describe(expiry, now: now)); only the user can "
+                    + "renew it: have them authorize again, then `postsync accounts set-token \(account.id)`"
             }
         }
     }
@@ -108,7 +114,9 @@ public enum StatusTable {
             result,
             TextTable.Cell(next),
             TextTable.Cell(String(account.posts)),
-            expiryCell(effectiveExpiry(of: account), now: now),
+            expiryCell(
+                effectiveExpiry(of: account), now: now,
+                warnWithin: account.platform == .tiktok ? TokenPolicy.refreshTokenWarning : expiryWarning),
         ]
     }
 
@@ -116,10 +124,10 @@ public enum StatusTable {
         date <= now ? "due" : RelativeTime.describe(date, now: now)
     }
 
-    private static func expiryCell(_ expiry: Date?, now: Date) -> TextTable.Cell {
+    private static func expiryCell(_ expiry: Date?, now: Date, warnWithin: TimeInterval) -> TextTable.Cell {
         guard let expiry else { return TextTable.Cell("—") }
         if expiry <= now { return TextTable.Cell("expired", tone: .bad) }
         let text = RelativeTime.describe(expiry, now: now)
-        return TextTable.Cell(text, tone: expiry.timeIntervalSince(now) < expiryWarning ? .warning : nil)
+        return TextTable.Cell(text, tone: expiry.timeIntervalSince(now) < warnWithin ? .warning : nil)
     }
 }

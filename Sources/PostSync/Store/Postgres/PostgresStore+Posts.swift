@@ -13,6 +13,7 @@ extension PostgresStore {
         // ON CONFLICT may touch a row once per statement: a page that repeats a post keeps the first.
         let unique = posts.filter { seen.insert($0.postID).inserted }
         let page = String(decoding: try Self.snakeCaseJSON(unique.map(PostRow.init)), as: UTF8.self)
+        let ids = unique.map { $0.postID.withoutNUL }
         let s = self.s
         let platform = account.platform.rawValue
         let stamp = Timestamp.format(now)
@@ -25,7 +26,9 @@ extension PostgresStore {
                         view_count bigint, share_count bigint, save_count bigint, reach bigint, coverage integer)
                 ),
                 old AS (
-                    SELECT p.* FROM \(unescaped: s).posts p JOIN input i ON p.platform = \(platform) AND p.post_id = i.post_id
+                    -- The ids travel as an array too, so the primary key finds the stored rows (a
+                    -- join with the recordset would read every post of the platform).
+                    SELECT * FROM \(unescaped: s).posts WHERE platform = \(platform) AND post_id = ANY(\(ids)::text[])
                 ),
                 merged AS (
                     SELECT i.post_id, o.post_id IS NULL AS is_new,
