@@ -24,9 +24,10 @@ half TikTok, $BENCH_POSTS posts each, default 50), imports its accounts and time
                                 PostgreSQL processes used during its cold sync: every statement
                                 it ran, post_metrics, sync_log and schedules included) against a
                                 raw psql load of the same rows (exported from the daemon's
-                                table) into a fresh copy of posts (same columns, keys and
-                                indexes): one multi-row INSERT ... ON CONFLICT (platform,
-                                post_id) DO UPDATE per account (50 rows), all in one transaction
+                                tables) into fresh copies of posts and post_metrics (same
+                                columns, keys and indexes): per account one multi-row INSERT ...
+                                ON CONFLICT (platform, post_id) DO UPDATE of its 50 posts and one
+                                multi-row INSERT of their 50 history rows, all in one transaction
                                 (psql -1), best of 3, rows per second of server CPU time; the
                                 ratio must be >= 0.5. CPU time, not elapsed time: the daemon's
                                 wall time is mostly HTTP to the simulator, and the time of its
@@ -300,11 +301,21 @@ SELECT format('INSERT INTO $raw.posts (platform, post_id, account_id, caption, m
         reach, first_seen_at, updated_at), ', '))
 FROM $schema.posts GROUP BY account_id ORDER BY account_id;
 SQL
-    statements=$(pg -At -c "SELECT count(DISTINCT account_id) FROM $schema.posts")
+    # The daemon also writes a post_metrics row per new post: the baseline writes the same rows,
+    # one multi-row INSERT per account, so both sides store the same data.
+    pg -At <<SQL >>"$work/load-$n.sql"
+SELECT format('INSERT INTO $raw.post_metrics (platform, post_id, observed_at, like_count, comment_count, view_count,'
+    ' share_count, save_count, reach) VALUES %s;',
+    string_agg(format('(%L, %L, %L, %L, %L, %L, %L, %L, %L)', m.platform, m.post_id, m.observed_at, m.like_count,
+        m.comment_count, m.view_count, m.share_count, m.save_count, m.reach), ', '))
+FROM $schema.post_metrics m JOIN $schema.posts p USING (platform, post_id) GROUP BY p.account_id ORDER BY p.account_id;
+SQL
+    statements=$(grep -c '^INSERT' "$work/load-$n.sql")
     best="" best_db=""
     for _ in 1 2 3; do
         pg -c "DROP SCHEMA IF EXISTS $raw CASCADE" -c "CREATE SCHEMA $raw" \
-            -c "CREATE TABLE $raw.posts (LIKE $schema.posts INCLUDING ALL)"
+            -c "CREATE TABLE $raw.posts (LIKE $schema.posts INCLUDING ALL)" \
+            -c "CREATE TABLE $raw.post_metrics (LIKE $schema.post_metrics INCLUDING ALL)"
         [ -n "$postmaster" ] && cpu_before=$(server_cpu)
         start_ns=$(date +%s%N)
         pg -1 -f "$work/load-$n.sql" >/dev/null

@@ -15,6 +15,7 @@
 #                                start a private server of their own
 #   PGHOST PGPORT PGUSER PGDATABASE   so that psql, pg_dump & co. connect without options
 #
+# $WITH_POSTGRES_CONF: extra postgresql.conf lines (profiling, e.g. pg_stat_statements).
 # Binaries: $POSTSYNC_TEST_PG_BIN if set, else /usr/lib/postgresql/*/bin (Debian's `postgresql`
 # package; newest version first), else `pg_config --bindir`. initdb and the server refuse to run
 # as root: as root they run as the `postgres` user (runuser, else setpriv).
@@ -170,6 +171,7 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$tmpdir/socket'
 max_connections = 200
 shared_buffers = 128MB
+${WITH_POSTGRES_CONF:-}
 EOF
 
 port=""

@@ -17,6 +17,7 @@ enum PostgresMigrations {
         Migration(version: 1, name: "initial-schema", statements: initialSchema),
         Migration(version: 2, name: "views-for-applications", statements: views),
         Migration(version: 3, name: "insight-support", statements: insightSupport),
+        Migration(version: 4, name: "ingest-function", statements: { [PostgresIngestFunction.create($0)] }),
     ]
 
     /// The newest version this binary knows.

@@ -4,85 +4,21 @@ import PostgresNIO
 extension PostgresStore {
     /// Upserts the posts one run read and sets `last_sync_at`, in one statement (so one round
     /// trip and one transaction, whatever the page size): the whole page travels as one `jsonb`
-    /// bind, the merge with the stored row (fields the fetch did not read keep their stored
-    /// value) and the change test happen in the database, and a `post_metrics` row is written for
-    /// each new post and each post whose metrics changed. The same page stored twice changes
-    /// nothing. The rules are those of `SQLiteStore.ingest`; the engine tests hold both to them.
+    /// bind to the schema's `ingest_page` function (`PostgresIngestFunction`), where the merge with
+    /// the stored rows, the change test and the `post_metrics` rows happen from a cached plan.
+    /// The rules are those of `SQLiteStore.ingest`; the engine tests hold both to them.
     public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult {
         var seen = Set<String>()
         // ON CONFLICT may touch a row once per statement: a page that repeats a post keeps the first.
         let unique = posts.filter { seen.insert($0.postID).inserted }
         let page = String(decoding: try Self.snakeCaseJSON(unique.map(PostRow.init)), as: UTF8.self)
-        let ids = unique.map { $0.postID.withoutNUL }
         let s = self.s
         let platform = account.platform.rawValue
         let stamp = Timestamp.format(now)
         let synced = try await perform { client in
             let rows = try await client.query(
                 """
-                WITH input AS (
-                    SELECT * FROM jsonb_to_recordset(\(page)::jsonb) AS t(post_id text, caption text, media_type text,
-                        permalink text, published_at timestamptz, like_count bigint, comment_count bigint,
-                        view_count bigint, share_count bigint, save_count bigint, reach bigint, coverage integer)
-                ),
-                old AS (
-                    -- The ids travel as an array too, so the primary key finds the stored rows (a
-                    -- join with the recordset would read every post of the platform).
-                    SELECT * FROM \(unescaped: s).posts WHERE platform = \(platform) AND post_id = ANY(\(ids)::text[])
-                ),
-                merged AS (
-                    SELECT i.post_id, o.post_id IS NULL AS is_new,
-                        COALESCE(i.caption, o.caption) AS caption, COALESCE(i.media_type, o.media_type) AS media_type,
-                        COALESCE(i.permalink, o.permalink) AS permalink,
-                        COALESCE(i.published_at, o.published_at) AS published_at,
-                        CASE WHEN i.coverage & 1 <> 0 THEN i.like_count ELSE o.like_count END AS like_count,
-                        CASE WHEN i.coverage & 2 <> 0 THEN i.comment_count ELSE o.comment_count END AS comment_count,
-                        CASE WHEN i.coverage & 4 <> 0 THEN i.view_count ELSE o.view_count END AS view_count,
-                        CASE WHEN i.coverage & 8 <> 0 THEN i.share_count ELSE o.share_count END AS share_count,
-                        CASE WHEN i.coverage & 16 <> 0 THEN i.save_count ELSE o.save_count END AS save_count,
-                        CASE WHEN i.coverage & 32 <> 0 THEN i.reach ELSE o.reach END AS reach
-                    FROM input i LEFT JOIN old o ON o.post_id = i.post_id
-                ),
-                changed AS (
-                    SELECT m.*, m.is_new OR (m.like_count, m.comment_count, m.view_count, m.share_count, m.save_count,
-                            m.reach) IS DISTINCT FROM (o.like_count, o.comment_count, o.view_count, o.share_count,
-                            o.save_count, o.reach) AS metrics_changed
-                    FROM merged m LEFT JOIN old o ON o.post_id = m.post_id
-                    WHERE m.is_new OR (m.caption, m.media_type, m.permalink, m.published_at, m.like_count,
-                            m.comment_count, m.view_count, m.share_count, m.save_count, m.reach)
-                        IS DISTINCT FROM (o.caption, o.media_type, o.permalink, o.published_at, o.like_count,
-                            o.comment_count, o.view_count, o.share_count, o.save_count, o.reach)
-                ),
-                upserted AS (
-                    INSERT INTO \(unescaped: s).posts AS p (platform, post_id, account_id, caption, media_type, permalink,
-                        published_at, like_count, comment_count, view_count, share_count, save_count, reach,
-                        first_seen_at, updated_at)
-                    SELECT \(platform), post_id, \(account.description), caption, media_type, permalink, published_at,
-                        like_count, comment_count, view_count, share_count, save_count, reach,
-                        \(stamp)::timestamptz, \(stamp)::timestamptz
-                    FROM changed
-                    ON CONFLICT (platform, post_id) DO UPDATE SET caption = EXCLUDED.caption,
-                        media_type = EXCLUDED.media_type, permalink = EXCLUDED.permalink,
-                        published_at = EXCLUDED.published_at, like_count = EXCLUDED.like_count,
-                        comment_count = EXCLUDED.comment_count, view_count = EXCLUDED.view_count,
-                        share_count = EXCLUDED.share_count, save_count = EXCLUDED.save_count, reach = EXCLUDED.reach,
-                        updated_at = EXCLUDED.updated_at
-                    RETURNING 1
-                ),
-                history AS (
-                    INSERT INTO \(unescaped: s).post_metrics (platform, post_id, observed_at, like_count, comment_count,
-                        view_count, share_count, save_count, reach)
-                    SELECT \(platform), post_id, \(stamp)::timestamptz, like_count, comment_count, view_count,
-                        share_count, save_count, reach
-                    FROM changed WHERE metrics_changed
-                    RETURNING 1
-                ),
-                -- Data-modifying CTEs run to completion whether or not the main query reads them.
-                touched AS (
-                    UPDATE \(unescaped: s).accounts SET last_sync_at = \(stamp)::timestamptz WHERE id = \(account.description)
-                    RETURNING 1
-                )
-                SELECT count(*) FROM upserted
+                SELECT \(unescaped: s).ingest_page(\(platform), \(account.description), \(stamp)::timestamptz, \(page)::jsonb)
                 """)
             for try await count in rows.decode(Int.self) { return count }
             return 0
