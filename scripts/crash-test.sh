@@ -9,7 +9,7 @@ set -euo pipefail
 
 usage() {
     cat <<'EOF'
-Usage: scripts/crash-test.sh [-n N] [--accounts A] [--postgres] [options]
+Usage: scripts/crash-test.sh [-n N] [--accounts A] [--postgres] [--token-key] [options]
 
 Runs `postsync simulate` with 50-200 ms of latency on every endpoint, imports its accounts with
 `postsync dev-import`, runs `postsync serve` (sync.interval 2s, jitter 0.5, backoff 1s..5s,
@@ -56,6 +56,20 @@ restart, stops the daemon with SIGTERM (it must exit 0) and checks:
                           the same seq and id; extra: sync_log rows that are in no SyncLog file;
                           differ: same seq and id, other fields (one daemon and one state
                           directory: the table and the files must hold the same entries)
+  tokens not sealed with exactly one known key (--token-key)
+                          inspections (after every kill, after the wrong-key start, at the end)
+                          that found tokens under two key ids, under an id that is neither the
+                          old nor the new key's, or a token that does not open with its key
+                          (AES-GCM tag, the account id as associated data)
+  plaintext tokens (--token-key)
+                          access or refresh tokens without the enc:v1: prefix, summed over the
+                          inspections
+  answered rekeys not in the database (--token-key)
+                          a `tokens rekey` that got the daemon's answer, yet the tokens the
+                          kill left are under the old key (the answer comes after the commit)
+  wrong-key start did not name the key (--token-key)
+                          1 unless the one start with a wrong key file exits 1 with a message
+                          naming the key id the tokens need (and leaves the tokens as they were)
 
 Every checked figure must be 0; the counts of rotations lost in flight or before commit are
 information. A kill -9 cannot create a seq gap: seq is assigned in memory and the next start
@@ -63,6 +77,19 @@ continues after the last complete line (a torn line is cut off), so gaps fail th
 With --postgres, seq comes from sync_log's sequence, and a number taken by an insert that never
 completed (a kill, a failed statement) is not reused: gaps are then information, and the
 agreement of sync_log with the files is what is checked.
+
+With --token-key the daemon encrypts the tokens (CONTRACT section 13) with a key file made by
+`postsync tokens generate-key` (dev-import seals the imported tokens with it). Every 3rd kill
+comes 0-60 ms after a `postsync tokens rekey --new-key-file <fresh key>` started in the
+background (a rekey takes about 30 ms, so kills land before the daemon gets it, around its
+commit and after its answer). After every kill the tokens are read from the database: they must
+all carry one key id, the old key's or the new one's, and the daemon is restarted with that key
+file (what an operator does after a rekey, or after reading the daemon's wrong-key message).
+Once, on purpose, the daemon is started with a wrong key file: the old one right after the first
+rekey that committed (the config not yet pointed at the new file), else a never-used key after
+the last kill. No check is replaced: the refresh-token comparisons (lockouts, rotations lost by the
+daemon) decrypt the stored tokens with the key they name (scripts/lib/checks.py has an AES-GCM of
+its own), and the operator's repair is sealed with the key in use, as the daemon would store it.
 
 Options:
   -n N                 kills (default 50)
@@ -81,6 +108,8 @@ Options:
                        $POSTSYNC_TEST_DATABASE_URL (schema crash_test_<pid>, dropped at the end;
                        dumped into the work directory first when a check fails); without it the
                        script runs itself inside scripts/with-postgres.sh (a throwaway server)
+  --token-key          tokens encrypted at rest, rekeys during the kills, a wrong-key start
+                       and the token checks above (combines with --postgres)
   --bin PATH           postsync binary (default $POSTSYNC_BIN, else .build/release/postsync)
   --keep               keep the work directory (it is always kept when a check fails)
   -h, --help           this help
@@ -96,6 +125,7 @@ allowance=1000
 repair=1
 keep=0
 postgres=0
+token_key=0
 bin="${POSTSYNC_BIN:-}"
 args=("$@")
 while [ $# -gt 0 ]; do
@@ -110,6 +140,7 @@ while [ $# -gt 0 ]; do
         --keep) keep=1; shift ;;
         --no-repair) repair=0; shift ;;
         --postgres) postgres=1; shift ;;
+        --token-key) token_key=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "crash-test: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -144,8 +175,13 @@ fi
 sim_pid=""
 marker_pid=""
 daemon_pid=""
-cleanup_pids="daemon_pid marker_pid sim_pid"
+rekey_pid=""
+wrong_key_pid=""
+cleanup_pids="daemon_pid rekey_pid wrong_key_pid marker_pid sim_pid"
 make_work_dir
+
+# Python with scripts/lib importable (checks.py), and no bytecode cache (it would land there).
+lib_python() { PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$root/scripts/lib" python3 "$@"; }
 
 # ---------------------------------------------------------------------------------------------
 # Python helpers.
@@ -173,13 +209,15 @@ while True:
 PY
 
 # Run after every kill, while no daemon runs: finds TikTok rotations the daemon lost, attributes
-# them (see --help) and repairs the inevitable ones.
+# them (see --help) and repairs the inevitable ones. With --token-key (a 6th argument: the key
+# file the tokens are sealed with) it compares the decrypted tokens and seals its repairs.
 cat >"$work/lost_rotations.py" <<'PY'
 import json, os, sys, time, urllib.request
 from datetime import datetime
-from checks import open_store
+from checks import TokenKey, open_store
 
 work, sim, allowance_ms, kill_no, repair = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
+key = TokenKey(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] else None
 
 def get(path):
     with urllib.request.urlopen(sim + path, timeout=60) as r:
@@ -193,7 +231,16 @@ def db_time(text):  # the daemon stores RFC 3339 with milliseconds
 
 current = {a["platform"] + ":" + a["externalId"]: a for a in get("/_sim/accounts") if a["platform"] == "tiktok"}
 db = open_store(os.path.join(work, "state"))
-rows = db.rows("SELECT id, refresh_token, state FROM accounts WHERE platform = 'tiktok'")
+rows = []
+for acc, token, st in db.rows("SELECT id, refresh_token, state FROM accounts WHERE platform = 'tiktok'"):
+    if key is not None and token is not None:
+        token = key.open(token, acc)
+        if token is None:
+            # The token check (token_keys.py) has failed the run already; there is nothing to compare.
+            print(f"kill {kill_no}: {acc}: the stored refresh token does not open with key {key.id}; not compared",
+                  file=sys.stderr)
+            continue
+    rows.append((acc, token, st))
 # Losses already recorded and left unrepaired are not counted again at the next kill.
 known_path = os.path.join(work, "unrepaired.json")
 known = json.load(open(known_path)) if os.path.exists(known_path) else {}
@@ -241,10 +288,13 @@ for acc, st in lost:
                       rotationWindowMs=round((t_hi - t_lo) * 1000))
     if repair and record["category"] in ("in flight", "before commit"):
         a = current[acc]
+        # Sealed as the daemon stores it when the tokens are encrypted: a plaintext row would be
+        # sealed by the next start, but a kill before that would find it plaintext.
+        seal = (lambda token: key.seal(token, acc)) if key is not None else (lambda token: token)
         db.execute(
             "UPDATE accounts SET access_token = ?, refresh_token = ?, token_expires_at = ?, refresh_expires_at = ?,"
             " token_refreshed_at = ? WHERE id = ?",
-            (a["accessToken"], a["refreshToken"], db_time(a["expiresAt"]), db_time(a.get("refreshExpiresAt")),
+            (seal(a["accessToken"]), seal(a["refreshToken"]), db_time(a["expiresAt"]), db_time(a.get("refreshExpiresAt")),
              db_time(a.get("issuedAt")), acc))
         record["repaired"] = True
     else:
@@ -255,6 +305,49 @@ for acc, st in lost:
              f", kill {record['killAfterAnswerMs']} ms after the answer" if "killAfterAnswerMs" in record else "")
           + (")" + ("; repaired" if record.get("repaired") else "; NOT repaired")), file=sys.stderr)
 json.dump(known, open(known_path, "w"))
+PY
+
+# --token-key, run after every kill (and after the wrong-key start, and at the end) while no
+# daemon runs: which key are the tokens sealed with? Arguments: the work directory, a label, the
+# key file the daemon ran with, the new key file of a rekey started before the kill (or ""), and
+# whether that rekey got the daemon's answer. Appends a record to token-keys.jsonl and prints the
+# key file to start the next daemon with (the old one when the tokens are under no known key:
+# that start then fails, visibly).
+cat >"$work/token_keys.py" <<'PY'
+import json, os, sys
+from collections import Counter
+from checks import TokenKey, open_store, sealed_key_id
+
+work, label, old_path, new_path, answered = sys.argv[1:6]
+old = TokenKey(old_path)
+new = TokenKey(new_path) if new_path else None
+keys = {k.id: k for k in (old, new) if k is not None}
+found, plaintext, unopened = Counter(), 0, []
+for acc, access, refresh in open_store(os.path.join(work, "state")).rows("SELECT id, access_token, refresh_token FROM accounts"):
+    for stored in (access, refresh):
+        if stored is None:  # Instagram accounts have no refresh token
+            continue
+        kid = sealed_key_id(stored)
+        if kid is None:
+            plaintext += 1
+        else:
+            found[kid] += 1
+            # Opening it (tag and associated data) tells a sealed token from one that only looks sealed.
+            if kid in keys and keys[kid].open(stored, acc) is None:
+                unopened.append(acc)
+ok = not plaintext and not unopened and len(found) <= 1 and set(found) <= set(keys)
+in_use = keys[next(iter(found))] if len(found) == 1 and set(found) <= set(keys) else old
+record = {"at": label, "oldKey": old.id, "newKey": new.id if new else None, "found": dict(found),
+          "plaintext": plaintext, "unopened": unopened, "ok": ok,
+          "rekeyAnswered": answered == "1" if new else None, "committed": new is not None and in_use is new}
+with open(os.path.join(work, "token-keys.jsonl"), "a") as out:
+    out.write(json.dumps(record) + "\n")
+if not ok:
+    print(f"{label}: tokens not under one known key (old {old.id}, new {new.id if new else '-'}): "
+          f"key ids {dict(found)}, {plaintext} plaintext, does not open: {unopened}", file=sys.stderr)
+if record["rekeyAnswered"] and not record["committed"]:
+    print(f"{label}: the rekey to {new.id} was answered, but the tokens are under {old.id}", file=sys.stderr)
+print(in_use.path)
 PY
 
 # ---------------------------------------------------------------------------------------------
@@ -279,15 +372,22 @@ set_latency() {
 }
 set_latency
 
-database_yaml=""
-if [ "$postgres" = 1 ]; then
-    database_yaml="database:
+# write_daemon_config [TOKEN_KEY_FILE]: $work/postsync.yaml, naming the key file when one is given.
+write_daemon_config() {
+    local database_yaml=""
+    if [ "$postgres" = 1 ]; then
+        database_yaml="database:
   url: $CHECK_DATABASE_URL
   schema: $CHECK_DATABASE_SCHEMA
   tls: disable
   max_connections: 8"
-fi
-write_config "  refresh_before: 3h" <<YAML
+    fi
+    if [ -n "${1:-}" ]; then
+        # The key belongs to the database section with either store (SQLite needs no url there).
+        database_yaml="${database_yaml:-database:}
+  token_key_file: $1"
+    fi
+    write_config "  refresh_before: 3h" <<YAML
 sync:
   interval: 2s
   jitter: 0.5
@@ -295,6 +395,20 @@ sync:
 synclog: {max_bytes: 32KiB, keep: 100000}
 $database_yaml
 YAML
+}
+
+# --token-key: $key_file is the key the tokens are sealed with, so the one the next daemon starts
+# with; key-0 is the first, key-<kill> the new key of the rekey before that kill. The work
+# directory is mode 0700 (mktemp -d), like the key files' proper home.
+key_file=""
+if [ "$token_key" = 1 ]; then
+    mkdir "$work/keys"
+    key_file="$work/keys/key-0"
+    "$bin" tokens generate-key >"$key_file"
+fi
+# dev-import reads the config: with a key, the tokens are sealed from the start, so the first
+# inspection already finds no plaintext.
+write_daemon_config "$key_file"
 
 import_accounts
 mapfile -t account_ids < <(curl -sS --fail "$sim/_sim/accounts" | python3 -c '
@@ -304,10 +418,78 @@ for a in json.load(sys.stdin): print(a["platform"] + ":" + a["externalId"])')
 incarnation=0
 start_daemon() {
     incarnation=$((incarnation + 1))
+    # The operator's part after a rekey or a wrong-key message: the config names the key file the
+    # tokens are sealed with.
+    if [ "$token_key" = 1 ]; then write_daemon_config "$key_file"; fi
     "$bin" serve --config "$work/postsync.yaml" --state-dir "$state" --log-level info \
         >>"$work/serve.out" 2>"$work/serve-$incarnation.err" &
     daemon_pid=$!
     echo "$(now_ms) start $incarnation $daemon_pid" >>"$work/events.txt"
+}
+
+# key_id KEY_FILE: the id the daemon gives that key (first 8 hex characters of its SHA-256).
+key_id() { lib_python -c 'import sys; from checks import TokenKey; print(TokenKey(sys.argv[1]).id)' "$1"; }
+
+# inspect_tokens LABEL [NEW_KEY_FILE ANSWERED]: while no daemon runs, token_keys.py checks the
+# stored tokens against $key_file (and the new key of a rekey started before the kill) and sets
+# $key_file to the key they are sealed with.
+inspect_tokens() {
+    key_file="$(lib_python "$work/token_keys.py" "$work" "$1" "$key_file" "${2:-}" "${3:-0}")"
+}
+
+# finish_rekey: after the kill, waits for the background `tokens rekey` (its daemon is gone, so it
+# ends by itself: with the answer, a refused connection or a reset; stopped after 10 s) and sets
+# $rekey_answered to 1 when it got the daemon's answer (exit 0).
+finish_rekey() {
+    local rc=0
+    for _ in $(seq 1 100); do kill -0 "$rekey_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$rekey_pid" 2>/dev/null; then
+        log "tokens rekey still runs 10 s after the kill; stopping it (output: $work/rekey-$i.out)"
+        stop_pid "$rekey_pid"
+        rc=timeout
+    else
+        { wait "$rekey_pid"; } 2>/dev/null || rc=$?
+    fi
+    echo "$(now_ms) rekey-exit $rekey_pid rc=$rc" >>"$work/events.txt"
+    rekey_pid=""
+    rekey_answered=0
+    if [ "$rc" = 0 ]; then rekey_answered=1; fi
+}
+
+# wrong_key_start WRONG_KEY_FILE: a start with that key file while the tokens are sealed with
+# $key_file. It must exit 1 naming $key_file's id (and change nothing: inspected again after);
+# the result goes to wrong-key.json for the checks. Not an incarnation: it must not sync.
+wrong_key_done=0
+wrong_key_start() {
+    local given needed rc=0 named=false
+    given="$(key_id "$1")"
+    needed="$(key_id "$key_file")"
+    write_daemon_config "$1"
+    "$bin" serve --config "$work/postsync.yaml" --state-dir "$state" --log-level info \
+        >"$work/wrong-key.out" 2>"$work/wrong-key.err" &
+    wrong_key_pid=$!
+    echo "$(now_ms) wrong-key-start $wrong_key_pid $given $needed" >>"$work/events.txt"
+    for _ in $(seq 1 600); do kill -0 "$wrong_key_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$wrong_key_pid" 2>/dev/null; then
+        log "the daemon with the wrong key file still runs after 60 s; stopping it"
+        stop_pid "$wrong_key_pid"
+        rc=running
+    else
+        { wait "$wrong_key_pid"; } 2>/dev/null || rc=$?
+    fi
+    wrong_key_pid=""
+    echo "$(now_ms) wrong-key-exit rc=$rc" >>"$work/events.txt"
+    write_daemon_config "$key_file"
+    # What the operator must read: the id of the key file to give.
+    if grep -qF "tokens are sealed with key $needed" "$work/wrong-key.err" \
+        && grep -qF "give the key file whose id is $needed" "$work/wrong-key.err"; then
+        named=true
+    fi
+    printf '{"given": "%s", "needed": "%s", "rc": "%s", "named": %s}\n' "$given" "$needed" "$rc" "$named" \
+        >"$work/wrong-key.json"
+    log "wrong-key start: key $given given, tokens under $needed: exit $rc, key named: $named"
+    wrong_key_done=1
+    inspect_tokens "after the wrong-key start"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -318,9 +500,29 @@ published=0
 log "work dir $work, simulator $sim, $accounts accounts, $kills kills"
 start_daemon
 for i in $(seq 1 "$kills"); do
+    key_before="$key_file"
+    rekey_key=""
+    rekey_started=""
+    if [ "$token_key" = 1 ] && [ $((i % 3)) -eq 0 ]; then
+        # Made before the pause: a process start would otherwise delay the kill.
+        rekey_key="$work/keys/key-$i"
+        "$bin" tokens generate-key >"$rekey_key"
+        rekey_delay_ms=$((RANDOM % 61))
+    fi
     pause_ms=$((200 + RANDOM % 1301))
     sleep "$(printf '%d.%03d' $((pause_ms / 1000)) $((pause_ms % 1000)))"
     if kill -0 "$daemon_pid" 2>/dev/null; then
+        if [ -n "$rekey_key" ]; then
+            # 0-60 ms between the rekey's start and the kill: a rekey takes about 30 ms from the
+            # client's start to its answer, so the kill lands before it reaches the daemon, around
+            # its commit or after its answer.
+            "$bin" tokens rekey --config "$work/postsync.yaml" --state-dir "$state" --new-key-file "$rekey_key" \
+                >"$work/rekey-$i.out" 2>&1 &
+            rekey_pid=$!
+            rekey_started="$rekey_key"
+            echo "$(now_ms) rekey $i $rekey_pid $rekey_delay_ms" >>"$work/events.txt"
+            sleep "0.$(printf '%03d' "$rekey_delay_ms")"
+        fi
         kill_ms="$(now_ms)"
         # One redirected group: bash reports a job killed by a signal ("Killed") when it reaps it.
         { kill -KILL "$daemon_pid"; wait "$daemon_pid"; } 2>/dev/null || true
@@ -331,8 +533,19 @@ for i in $(seq 1 "$kills"); do
         echo "$(now_ms) exited $incarnation $daemon_pid rc=$rc" >>"$work/events.txt"
         log "daemon incarnation $incarnation exited by itself (rc $rc); stderr: $work/serve-$incarnation.err"
     fi
-    PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$root/scripts/lib" python3 "$work/lost_rotations.py" "$work" "$sim" \
-        "$allowance" "$i" "$repair"
+    rekey_answered=0
+    if [ -n "$rekey_pid" ]; then finish_rekey; fi
+    if [ "$token_key" = 1 ]; then inspect_tokens "kill $i" "$rekey_started" "$rekey_answered"; fi
+    lib_python "$work/lost_rotations.py" "$work" "$sim" "$allowance" "$i" "$repair" "$key_file"
+    if [ "$token_key" = 1 ] && [ "$wrong_key_done" = 0 ]; then
+        if [ "$key_file" != "$key_before" ]; then
+            # A rekey committed: the likely slip is a start before the config names the new file.
+            wrong_key_start "$key_before"
+        elif [ "$i" = "$kills" ]; then
+            "$bin" tokens generate-key >"$work/keys/never-used"
+            wrong_key_start "$work/keys/never-used"
+        fi
+    fi
     set_latency
     if [ $((RANDOM % 3)) -eq 0 ] && [ "${#account_ids[@]}" -gt 0 ]; then
         target="${account_ids[$((RANDOM % ${#account_ids[@]}))]}"
@@ -389,17 +602,22 @@ stop_pid "$marker_pid"; marker_pid=""
 curl -sS --fail "$sim/_sim/requests" >"$work/requests.json"
 curl -sS --fail "$sim/_sim/accounts" >"$work/sim-accounts.json"
 touch "$work/lost-rotations.jsonl"
+# What the graceful stop left: still one key, the one the last daemon ran with.
+if [ "$token_key" = 1 ]; then inspect_tokens "end"; fi
 
 # ---------------------------------------------------------------------------------------------
 # The checks.
 
 run_checks "$work" "$sim" "$kills" "$unexpected_exits" "$published" "$term_rc" "$final_start_ms" "${settled_ms:-}" \
-    "$settle" "$accounts" "$allowance" "$postgres" <<'PY'
+    "$settle" "$accounts" "$allowance" "$postgres" "$token_key" "$key_file" <<'PY'
 import json, os, re, sys, urllib.parse, urllib.request
-from checks import open_store, over_limit, print_table, synclog_files, ts
+from checks import TokenKey, open_store, over_limit, print_table, synclog_files, ts
 
 work, sim, kills, unexpected, published, term_rc, final_start, settled, settle, n_accounts, allowance = sys.argv[1:12]
 postgres = sys.argv[12] == "1"
+token_key = sys.argv[13] == "1"
+# --token-key: the key the tokens are sealed with after the final stop (the end inspection says so).
+final_key = TokenKey(sys.argv[14]) if token_key else None
 state = os.path.join(work, "state")
 KEYS = {"seq", "id", "accountId", "platform", "trigger", "postsFound", "postsSynced", "status", "errorMessage",
         "duration", "createdAt", "startedAt", "apiCalls", "tokenRefreshed", "attempt"}
@@ -482,6 +700,9 @@ if entries and entries[0]["seq"] != 1:
 # Lockouts at the end, and the rotations lost along the way.
 sim_refresh = {a["platform"] + ":" + a["externalId"]: a.get("refreshToken") for a in sim_accounts}
 rows = db.rows("SELECT id, platform, state, refresh_token, last_error FROM accounts")
+if final_key is not None:
+    # The simulator's refresh token against the decrypted one (one that does not open is a lockout).
+    rows = [(r[0], r[1], r[2], final_key.open(r[3], r[0]) if r[3] is not None else None, r[4]) for r in rows]
 reauth = [(r[0], r[4]) for r in rows if r[2] == "needs_reauth"]
 lockouts = [r[0] for r in rows if r[1] == "tiktok" and (r[2] == "needs_reauth" or r[3] != sim_refresh.get(r[0]))]
 tiktok_accounts = sum(1 for r in rows if r[1] == "tiktok")
@@ -530,6 +751,20 @@ if postgres:
     for seq in differ[:5]:
         table_notes.append(f"seq {seq}: the file and the table disagree: {logged[seq]}")
 
+# --token-key: the inspections of token_keys.py, the rekeys among them, the wrong-key start.
+inspections, wrong_key = [], None
+if token_key:
+    inspections = [json.loads(l) for l in open(os.path.join(work, "token-keys.jsonl"))]
+    wrong_key_path = os.path.join(work, "wrong-key.json")
+    wrong_key = json.load(open(wrong_key_path)) if os.path.exists(wrong_key_path) else None
+not_one_key = [r for r in inspections if not r["ok"]]
+plaintext_tokens = sum(r["plaintext"] for r in inspections)
+rekeys = [r for r in inspections if r["newKey"]]
+rekeys_answered = sum(1 for r in rekeys if r["rekeyAnswered"])
+rekeys_committed = sum(1 for r in rekeys if r["committed"])
+answered_lost = [r for r in rekeys if r["rekeyAnswered"] and not r["committed"]]
+wrong_key_ok = wrong_key is not None and wrong_key["rc"] == "1" and wrong_key["named"]
+
 runs = len(entries)
 by_status = {s: sum(1 for e in entries if e["status"] == s) for s in ("success", "partial", "error")}
 settle_text = f"{(int(settled) - int(final_start)) / 1000:.1f} s" if settled else f"> {settle} s"
@@ -562,6 +797,16 @@ if postgres:
     table.append(("sync_log vs files (missing / extra / differ)",
                   f"{len(file_only)} / {len(table_only)} / {len(differ)}", "0 / 0 / 0",
                   not file_only and not table_only and not differ))
+if token_key:
+    table += [
+        ("token rekeys started / answered / committed", f"{len(rekeys)} / {rekeys_answered} / {rekeys_committed}",
+         "info", None),
+        ("token inspections (kills, wrong key, end)", len(inspections), "", None),
+        ("tokens not sealed with exactly one known key", len(not_one_key), "0", not not_one_key),
+        ("plaintext tokens", plaintext_tokens, "0", plaintext_tokens == 0),
+        ("answered rekeys not in the database", len(answered_lost), "0", not answered_lost),
+        ("wrong-key start did not name the key", 0 if wrong_key_ok else 1, "0", wrong_key_ok),
+    ]
 failures = print_table(table, 48, 20, 12, rule=92)
 for key, post in lost[:10]:
     print(f"lost post: {key} {post}")
@@ -576,6 +821,10 @@ for r in lost_rotations:
         print(f"rotation lost by the daemon: {json.dumps(r)}")
 for acc in lockouts:
     print(f"locked out: {acc}")
+for r in not_one_key + answered_lost:
+    print(f"tokens: {json.dumps(r)}")
+if token_key and not wrong_key_ok:
+    print("wrong-key start: " + (json.dumps(wrong_key) + f"; stderr in {work}/wrong-key.err" if wrong_key else "not run"))
 for acc, error in reauth:
     print(f"needs_reauth: {acc}: {error}")
 print("crash-test: " + ("PASS" if failures == 0 else f"FAIL ({failures} check(s))"))

@@ -87,6 +87,7 @@ public final class Daemon: Sendable {
         // What kinds of media do not support which insights metrics, remembered across restarts.
         let unsupported: [InsightMetricKey: Date]
         do { unsupported = try await store.unsupportedInsights() } catch {
+            try? await httpClient.shutdown()
             await store.close()
             throw error
         }

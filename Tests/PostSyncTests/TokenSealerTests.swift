@@ -48,6 +48,9 @@ import Testing
         #expect(throws: TokenSealer.OpenError.malformed(Self.alice)) {
             try sealer.open("enc:v1:\(Self.keyA.id):not*base64", for: Self.alice)
         }
+        #expect(throws: TokenSealer.OpenError.malformed(Self.alice), "a cut value is damaged, not another key") {
+            try sealer.open("enc:v1:3f9a", for: Self.alice)
+        }
         let message = TokenSealer.OpenError.wrongKey(expected: Self.keyA.id, given: Self.keyB.id).description
         #expect(message.contains(Self.keyA.id) && message.contains(Self.keyB.id))
         #expect(try TokenSealer(key: Self.keyB, alsoOpens: [Self.keyA]).open(sealed, for: Self.alice) == "act.secret-token")

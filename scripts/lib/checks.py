@@ -1,5 +1,7 @@
 """Helpers of the crash and fault tests' checks (imported by the Python they run via run_checks)."""
+import base64
 import glob
+import hashlib
 import os
 import re
 from datetime import datetime
@@ -136,3 +138,146 @@ class PsqlStore:
 
     def execute(self, sql, params=()):
         self._psql(sql, params)
+
+
+# Tokens at rest (CONTRACT section 13): what the crash test's --token-key needs to read and write
+# sealed tokens. AES-256-GCM is written out here, in plain Python, so that the checks need no
+# crypto package (Debian's python3 has none); being independent of swift-crypto, it also checks
+# the daemon's format: enc:v1:<key id>:<base64(nonce || ciphertext || tag)>, 96-bit nonce,
+# the account id as associated data. Slow (about 3 ms a token) but the crash test opens a few
+# dozen tokens a kill.
+SEALED_PREFIX = "enc:v1:"
+
+
+def sealed_key_id(stored):
+    """The key id a stored token names, or None for plaintext."""
+    if not stored.startswith(SEALED_PREFIX):
+        return None
+    return stored[len(SEALED_PREFIX):].split(":", 1)[0]
+
+
+class TokenKey:
+    """A key file of database.token_key_file (32 bytes, base64): its id and AES-256-GCM with it."""
+
+    def __init__(self, path):
+        with open(path) as f:
+            raw = base64.b64decode(f.read().strip(), validate=True)
+        if len(raw) != 32:
+            raise ValueError(f"{path} holds {len(raw)} bytes, not 32")
+        self.path = path
+        self.id = hashlib.sha256(raw).hexdigest()[:8]
+        self._aes = _AES256(raw)
+
+    def open(self, stored, account):
+        """The plaintext of a token stored for `account`, or None when it is not sealed with this
+        key or does not authenticate (changed, or sealed for another account)."""
+        if sealed_key_id(stored) != self.id:
+            return None
+        try:
+            raw = base64.b64decode(stored.split(":", 3)[3], validate=True)
+        except (IndexError, ValueError):
+            return None
+        if len(raw) < 12 + 16:
+            return None
+        nonce, body, tag = raw[:12], raw[12:-16], raw[-16:]
+        if self._tag(nonce, body, account.encode()) != tag:
+            return None
+        try:
+            return self._ctr(nonce, body).decode()
+        except UnicodeDecodeError:
+            return None
+
+    def seal(self, token, account):
+        """`token` sealed for `account` as the daemon stores it (a fresh random nonce)."""
+        nonce = os.urandom(12)
+        body = self._ctr(nonce, token.encode())
+        sealed = nonce + body + self._tag(nonce, body, account.encode())
+        return f"{SEALED_PREFIX}{self.id}:{base64.b64encode(sealed).decode()}"
+
+    # GCM (NIST SP 800-38D) with a 96-bit nonce: counter block 1 masks the tag, the data is
+    # encrypted from counter block 2 on.
+    def _ctr(self, nonce, data):
+        out = bytearray()
+        for i in range(0, len(data), 16):
+            stream = self._aes.encrypt(nonce + (2 + i // 16).to_bytes(4, "big"))
+            out += bytes(a ^ b for a, b in zip(data[i:i + 16], stream))
+        return bytes(out)
+
+    def _tag(self, nonce, body, aad):
+        h = int.from_bytes(self._aes.encrypt(bytes(16)), "big")
+        y = 0
+        for data in (aad, body):
+            data += bytes(-len(data) % 16)
+            for i in range(0, len(data), 16):
+                y = _gf128_mul(y ^ int.from_bytes(data[i:i + 16], "big"), h)
+        lengths = (len(aad) * 8).to_bytes(8, "big") + (len(body) * 8).to_bytes(8, "big")
+        y = _gf128_mul(y ^ int.from_bytes(lengths, "big"), h)
+        return (y ^ int.from_bytes(self._aes.encrypt(nonce + b"\0\0\0\1"), "big")).to_bytes(16, "big")
+
+
+def _gf128_mul(x, y):
+    """GHASH's multiplication in GF(2^128) (bit-reflected, SP 800-38D algorithm 1)."""
+    z = 0
+    for i in range(127, -1, -1):
+        if x >> i & 1:
+            z ^= y
+        y = (y >> 1) ^ (0xE1 << 120) if y & 1 else y >> 1
+    return z
+
+
+def _xtime(b):
+    return ((b << 1) ^ 0x1B) & 0xFF if b & 0x80 else b << 1
+
+
+def _sbox():
+    """The AES S-box (FIPS 197 5.1.1): inverse in GF(2^8) by walking the powers of 3, then the
+    affine map."""
+    box, p, q = [0x63] * 256, 1, 1
+    while True:
+        p ^= _xtime(p)  # p * 3
+        q ^= q << 1  # q / 3
+        q ^= q << 2
+        q ^= q << 4
+        q &= 0xFF
+        if q & 0x80:
+            q ^= 0x09
+        rot = lambda n: ((q << n) | (q >> (8 - n))) & 0xFF
+        box[p] = q ^ rot(1) ^ rot(2) ^ rot(3) ^ rot(4) ^ 0x63
+        if p == 1:
+            return box
+
+
+_SBOX = _sbox()
+
+
+class _AES256:
+    """AES-256 block encryption (FIPS 197), the state as 16 bytes column by column."""
+
+    def __init__(self, key):
+        words = [list(key[i:i + 4]) for i in range(0, 32, 4)]
+        rcon = 1
+        for i in range(8, 60):
+            t = list(words[i - 1])
+            if i % 8 == 0:
+                t = [_SBOX[b] for b in t[1:] + t[:1]]
+                t[0] ^= rcon
+                rcon = _xtime(rcon)
+            elif i % 8 == 4:
+                t = [_SBOX[b] for b in t]
+            words.append([a ^ b for a, b in zip(words[i - 8], t)])
+        self._round_keys = [sum(words[r * 4:r * 4 + 4], []) for r in range(15)]
+
+    def encrypt(self, block):
+        s = [a ^ b for a, b in zip(block, self._round_keys[0])]
+        for r in range(1, 15):
+            s = [_SBOX[b] for b in s]
+            s = [s[(i + 4 * (i % 4)) % 16] for i in range(16)]  # ShiftRows
+            if r != 14:  # MixColumns
+                mixed = []
+                for c in range(0, 16, 4):
+                    a = s[c:c + 4]
+                    t = a[0] ^ a[1] ^ a[2] ^ a[3]
+                    mixed += [a[i] ^ t ^ _xtime(a[i] ^ a[(i + 1) % 4]) for i in range(4)]
+                s = mixed
+            s = [a ^ b for a, b in zip(s, self._round_keys[r])]
+        return bytes(s)

@@ -18,7 +18,7 @@ extension ControlAPI {
         let limit = try query.integer("limit", range: 1...1_000_000)
         let follow = try query.flag("follow")
         if let table = store.syncLogTable {
-            return tableLogs(table, filter: filter, limit: limit, follow: follow)
+            return try await tableLogs(table, filter: filter, limit: limit, follow: follow)
         }
         let syncLog = self.syncLog
         let reader = SyncLogReader(directory: syncLog.directory)
@@ -65,8 +65,11 @@ extension ControlAPI {
     /// so a follower sees the entries of every daemon sharing the database. A follower polls the
     /// table (see `SyncLogTableCursor` for the order), rides out a database outage, and ends
     /// when this daemon's SyncLog closes (shutdown).
-    func tableLogs(_ table: any SyncLogTable, filter: SyncLogFilter, limit: Int?, follow: Bool) -> Response {
+    func tableLogs(_ table: any SyncLogTable, filter: SyncLogFilter, limit: Int?, follow: Bool) async throws -> Response {
         let syncLog = self.syncLog
+        // Read before answering, so that a database outage is a 503, not a cut-off 200.
+        let upTo = try await table.lastSeq()
+        let history = try await table.entries(matching: filter, upTo: upTo, limit: limit)
         let body = ResponseBody { writer in
             // The local writer's stream ends when the SyncLog closes: the follower ends with it.
             let subscription = follow ? await syncLog.subscribe(bufferLimit: Self.followerBuffer) : nil
@@ -78,22 +81,23 @@ extension ControlAPI {
                 }
             }
             defer { watcher?.cancel() }
-            let upTo = try await table.lastSeq()
             var chunk = ByteBuffer()
-            for entry in try await table.entries(matching: filter, upTo: upTo, limit: limit) {
+            for entry in history {
                 chunk.writeString(entry.jsonLine() + "\n")
             }
             if chunk.readableBytes > 0 || follow { try await writer.write(chunk) }
             var cursor = SyncLogTableCursor(after: upTo)
             while follow, !closed.isSet, !Task.isCancelled {
                 do {
+                    let before = cursor.last
                     let rows = try await table.entries(after: cursor.last, limit: 1000)
                     var lines = ByteBuffer()
                     for entry in cursor.accept(rows, now: Date()) where filter.matches(entry) {
                         lines.writeString(entry.jsonLine() + "\n")
                     }
                     if lines.readableBytes > 0 { try await writer.write(lines) }
-                    if rows.count == 1000 { continue }
+                    // A full page that moved the cursor: more may be waiting. (Held at a gap, wait.)
+                    if rows.count == 1000, cursor.last != before { continue }
                 } catch StoreError.unavailable {
                     // The store reconnects by itself; the follower keeps its place.
                 }

@@ -14,6 +14,7 @@ public final class DatabaseHealth: Sendable {
         var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
         var nextWaiter: UInt64 = 0
         var outages = 0
+        var stopped = false
     }
 
     private let state = Mutex(State())
@@ -57,6 +58,17 @@ public final class DatabaseHealth: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Shutdown: every current and future wait during an outage ends with `CancellationError`,
+    /// so that workers waiting for the database leave (a graceful stop must not hang on it).
+    public func stopWaiting() {
+        let waiters = state.withLock { state in
+            state.stopped = true
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(throwing: CancellationError()) }
+    }
+
     /// Returns at once while available; otherwise suspends until `markAvailable`.
     /// - Throws: `CancellationError` when the task is cancelled first.
     public func waitUntilAvailable() async throws {
@@ -67,7 +79,9 @@ public final class DatabaseHealth: Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow: (any Error)?? = state.withLock { state in
-                    if Task.isCancelled { return .some(CancellationError()) }
+                    if Task.isCancelled || (state.stopped && state.unavailableSince != nil) {
+                        return .some(CancellationError())
+                    }
                     if state.unavailableSince == nil { return .some(nil) }
                     state.waiters[id] = continuation
                     return .none

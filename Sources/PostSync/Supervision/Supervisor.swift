@@ -191,6 +191,8 @@ public actor Supervisor: Service {
         guard !shutdown.isFired else { return }
         shutdown.fire()
         limiter.close()
+        // Workers and SyncLog entries waiting out a database outage leave now.
+        store.health.stopWaiting()
         commands.post(.shutdown)
     }
 

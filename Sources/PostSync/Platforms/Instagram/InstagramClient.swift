@@ -188,17 +188,20 @@ public struct InstagramClient: PlatformClient {
             return ([:], 1)
         } catch PlatformError.metricUnsupported {
             var values: [String: Int64] = [:]
-            var unsupported = 0
+            var rejected: [String] = []
             for metric in metrics {
                 do {
                     values.merge(try await insights([metric], post: post, request: request, base: base, calls: calls)) { $1 }
                     await support.record(key(metric), supported: true, now: request.now)
-                } catch PlatformError.metricUnsupported {
-                    await support.record(key(metric), supported: false, now: request.now)
-                    unsupported += 1
+                } catch PlatformError.metricUnsupported(let message) {
+                    rejected.append(metric)
+                    // Every metric refused alone: the post is the problem, not the metrics (one odd
+                    // post must not switch a metric off for every account for a week).
+                    if rejected.count == metrics.count { throw PlatformError.metricUnsupported(message) }
                 }
             }
-            return (values, unsupported)
+            for metric in rejected { await support.record(key(metric), supported: false, now: request.now) }
+            return (values, rejected.count)
         }
     }
 

@@ -6,9 +6,13 @@ import PostgresNIO
 /// `lastError`. `PSQLError`'s own description is deliberately generic and its debug description
 /// quotes the statement and its binds, which may hold tokens, so neither is ever used.
 enum PostgresFailure {
-    /// SQLSTATE classes and codes that mean the server went away or will not take a session:
-    /// connection exceptions (08), shutdown and crash (57P01–57P03), too many connections (53300).
-    private static let connectionStates: Set<String> = ["57P01", "57P02", "57P03", "53300"]
+    /// SQLSTATE codes that mean "not now", on top of the connection exceptions (class 08) and
+    /// insufficient resources (class 53: disk full, out of memory, too many connections):
+    /// shutdown and crash (57P01–57P03), a server-side statement timeout (57014), a read-only
+    /// standby after a failover (25006), and a serialization failure or deadlock (40001, 40P01),
+    /// which the next run retries. Treated as an outage, they pause syncing while the probe
+    /// checks the server, instead of failing workers into quarantine.
+    private static let transientStates: Set<String> = ["57P01", "57P02", "57P03", "57014", "25006", "40001", "40P01"]
 
     /// The error that made a transaction fail (postgres-nio wraps it, with the statement).
     static func unwrap(_ error: any Error) -> any Error {
@@ -21,8 +25,9 @@ enum PostgresFailure {
         let error = unwrap(error)
         if error is StatementTimedOut { return true }
         guard let error = error as? PSQLError else {
-            // A socket-level error that reached us unwrapped.
-            return error is IOError || error is ChannelError
+            // A socket-level error that reached us unwrapped, or the pool giving up on new
+            // connections (its error type lives in a module postgres-nio does not export).
+            return error is IOError || error is ChannelError || "\(type(of: error))" == "ConnectionPoolError"
         }
         switch error.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection, .sslUnsupported,
@@ -30,7 +35,7 @@ enum PostgresFailure {
             return true
         case .server:
             let state = error.serverInfo?[.sqlState] ?? ""
-            return state.hasPrefix("08") || connectionStates.contains(state)
+            return state.hasPrefix("08") || state.hasPrefix("53") || transientStates.contains(state)
         default:
             return false
         }
@@ -44,7 +49,11 @@ enum PostgresFailure {
                 let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
                 return "PostgreSQL: \(info[.message] ?? "server error")\(state)"
             }
-            if let underlying = error.underlying { return "PostgreSQL \(error.code): \(underlying)" }
+            // Only socket errors are described: other underlying errors (a decoding failure) carry
+            // the raw backend message, which may be a row holding tokens.
+            if let underlying = error.underlying, underlying is IOError || underlying is ChannelError {
+                return "PostgreSQL \(error.code): \(underlying)"
+            }
             return "PostgreSQL: \(error.code)"
         }
         if let error = error as? StatementTimedOut { return error.description }

@@ -111,7 +111,8 @@ extension PostgresStore {
                 """
                 UPDATE \(unescaped: s).accounts SET state = \(schedule.state.rawValue),
                     next_sync_at = \(StoreDate.encode(schedule.nextSyncAt))::timestamptz,
-                    consecutive_failures = \(schedule.consecutiveFailures), last_error = \(schedule.lastError)
+                    consecutive_failures = \(schedule.consecutiveFailures),
+                    last_error = \(schedule.lastError.map(PostgresStore.withoutNUL))
                 WHERE id = \(id.description)
                 """)
         }

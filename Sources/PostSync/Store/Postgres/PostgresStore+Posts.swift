@@ -167,8 +167,13 @@ private struct PostRow: Encodable {
 }
 
 extension String {
-    fileprivate var withoutNUL: String {
-        contains("\u{0}") ? replacingOccurrences(of: "\u{0}", with: "") : self
+    fileprivate var withoutNUL: String { PostgresStore.withoutNUL(self) }
+}
+
+extension PostgresStore {
+    /// PostgreSQL text cannot hold NUL: dropped from free text a platform or an error gave us.
+    static func withoutNUL(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "") : text
     }
 }
 

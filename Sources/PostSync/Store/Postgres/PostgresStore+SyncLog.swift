@@ -18,9 +18,11 @@ extension PostgresStore: SyncLogTable {
                     status, error_message, duration_ms, created_at, started_at, api_calls, token_refreshed, attempt, node)
                 VALUES (nextval('\(unescaped: s).sync_log_seq'), \(entry.id), \(entry.accountId),
                     \(entry.platform.rawValue), \(entry.trigger.rawValue), \(entry.postsFound), \(entry.postsSynced),
-                    \(entry.status.rawValue), \(entry.errorMessage), \(entry.duration),
+                    \(entry.status.rawValue), \(entry.errorMessage.map(PostgresStore.withoutNUL)), \(entry.duration),
                     \(Timestamp.format(entry.createdAt))::timestamptz, \(Timestamp.format(entry.startedAt))::timestamptz,
                     \(entry.apiCalls), \(entry.tokenRefreshed), \(entry.attempt), \(node))
+                -- A retry after a lost answer finds its own row (same id) instead of failing.
+                ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
                 RETURNING seq
                 """)
             for try await seq in rows.decode(Int64.self) { return seq }

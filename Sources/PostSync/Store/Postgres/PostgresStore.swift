@@ -153,18 +153,20 @@ public final class PostgresStore: Store {
     }
 
     /// `body` within `statementTimeout` of real time (not the daemon's clock: tests run that
-    /// one by hand).
+    /// one by hand). The caller gets its answer, `StatementTimedOut` or `CancellationError` on
+    /// time even when `body` does not end: a statement already sent cannot be cancelled in
+    /// postgres-nio, and a server that stopped answering (a partition) would otherwise hold the
+    /// caller forever. Such a statement may still complete later; every write here is
+    /// idempotent or re-checked, so a late commit is harmless.
     func timed<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let limit = limit ?? statementTimeout
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
+        let race = TimedRace<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                race.start(continuation, limit: limit, body)
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw StatementTimedOut(limit: limit) }
-            return value
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
         }
     }
 
@@ -196,21 +198,13 @@ public final class PostgresStore: Store {
         let client = self.client
         let logger = self.logger
         let limit = statementTimeout
-        let task = Task {
+        let task = Task { [weak self] in
             var delay = Duration.milliseconds(250)
             while !Task.isCancelled {
                 try? await Task.sleep(for: delay)
-                let answered = try? await withThrowingTaskGroup(of: Bool.self) { group in
-                    group.addTask {
-                        try await client.query("SELECT 1")
-                        return true
-                    }
-                    group.addTask {
-                        try await Task.sleep(for: limit)
-                        return false
-                    }
-                    defer { group.cancelAll() }
-                    return try await group.next() ?? false
+                let answered = try? await self?.timed(limit: min(limit, Self.watchTimeout)) {
+                    _ = try await client.query("SELECT 1").collect()
+                    return true
                 }
                 if answered == true {
                     health.markAvailable()
@@ -221,5 +215,62 @@ public final class PostgresStore: Store {
             }
         }
         probe.withLock { $0 = task }
+    }
+}
+
+/// The first of a statement's result, its time limit and the caller's cancellation, delivered
+/// once to the caller (`PostgresStore.timed`); the losers are cancelled.
+private final class TimedRace<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var finished: Result<T, any Error>?
+        var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func start(
+        _ continuation: CheckedContinuation<T, any Error>, limit: Duration, _ body: @escaping @Sendable () async throws -> T
+    ) {
+        let early = state.withLock { state -> Result<T, any Error>? in
+            if let finished = state.finished { return finished }
+            state.continuation = continuation
+            return nil
+        }
+        if let early {
+            continuation.resume(with: early)
+            return
+        }
+        let work = Task {
+            do { self.finish(.success(try await body())) } catch { self.finish(.failure(error)) }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            if !Task.isCancelled { self.finish(.failure(StatementTimedOut(limit: limit))) }
+        }
+        let cancelled = state.withLock { state -> Bool in
+            state.work = work
+            state.timer = timer
+            return state.finished != nil
+        }
+        if cancelled {
+            work.cancel()
+            timer.cancel()
+        }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, work, timer) = state.withLock { state in
+            guard state.finished == nil else {
+                return (nil, nil, nil) as (CheckedContinuation<T, any Error>?, Task<Void, Never>?, Task<Void, Never>?)
+            }
+            state.finished = result
+            defer { state.continuation = nil }
+            return (state.continuation, state.work, state.timer)
+        }
+        continuation?.resume(with: result)
+        work?.cancel()
+        timer?.cancel()
     }
 }

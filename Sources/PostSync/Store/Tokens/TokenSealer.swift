@@ -61,10 +61,17 @@ public struct TokenSealer: Sendable {
         return Self.prefix + key.id + ":" + box.combined!.base64EncodedString()
     }
 
+    /// Whether a key id has the form of one (8 lowercase hex characters); a damaged value's
+    /// "id" is not one, and the value is then malformed, not sealed with an unknown key.
+    static func isKeyID(_ id: String) -> Bool {
+        id.utf8.count == 8 && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     /// Opens a stored value of one account; plaintext passes through.
     /// - Throws: `OpenError`.
     public func open(_ stored: String, for account: AccountID) throws(OpenError) -> String {
         guard let id = Self.keyID(of: stored) else { return stored }
+        guard Self.isKeyID(id) else { throw .malformed(account) }
         guard let key = readableKeys.first(where: { $0.id == id }) else { throw .wrongKey(expected: id, given: self.key?.id) }
         let encoded = stored.dropFirst(Self.prefix.count + id.count + 1)
         guard let combined = Data(base64Encoded: String(encoded)), let box = try? AES.GCM.SealedBox(combined: combined) else {

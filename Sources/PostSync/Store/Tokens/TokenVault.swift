@@ -51,7 +51,11 @@ public final class TokenVault: Store {
                     plaintext += 1
                     continue
                 }
-                guard id == sealer.key?.id else { throw TokenSealer.OpenError.wrongKey(expected: id, given: sealer.key?.id) }
+                // A damaged value (no valid key id) parks its account below; only a real key id
+                // that is not ours stops the start.
+                guard id == sealer.key?.id || !TokenSealer.isKeyID(id) else {
+                    throw TokenSealer.OpenError.wrongKey(expected: id, given: sealer.key?.id)
+                }
             }
             do {
                 _ = try open(record, with: sealer)
@@ -93,10 +97,19 @@ public final class TokenVault: Store {
         defer { tokenWrites.release() }
         let old = sealer.withLock { $0 }
         let new = TokenSealer(key: newKey, alsoOpens: old.readableKeys)
-        let count = try await base.rewriteTokens { id, access, refresh in
-            TokenPair(
-                access: new.seal(try old.open(access, for: id), for: id),
-                refresh: try refresh.map { new.seal(try old.open($0, for: id), for: id) })
+        let count: Int
+        do {
+            count = try await base.rewriteTokens { id, access, refresh in
+                TokenPair(
+                    access: new.seal(try old.open(access, for: id), for: id),
+                    refresh: try refresh.map { new.seal(try old.open($0, for: id), for: id) })
+            }
+        } catch {
+            // The transaction may have committed although its answer was lost (a timeout, a
+            // dropped connection): the stored key id says which key the rows carry now.
+            let current = try? await base.accounts().first.flatMap { TokenSealer.keyID(of: $0.accessToken) }
+            if current == newKey.id { sealer.withLock { $0 = new } }
+            throw error
         }
         // Rows read before the commit may still carry the old key: keep opening it.
         sealer.withLock { $0 = new }
@@ -202,14 +215,14 @@ public final class TokenVault: Store {
         return opened
     }
 
-    /// The record with its tokens opened; one that does not open comes back without tokens
-    /// (`prepare` put such an account in `needs_reauth`, so nothing calls a platform with it).
+    /// The record with its tokens opened, each on its own: a token that does not open comes back
+    /// empty (`prepare` put such an account in `needs_reauth`, so nothing calls a platform with
+    /// it), and a good one is kept.
     private func openOrBlank(_ record: AccountRecord) -> AccountRecord {
         let sealer = self.sealer.withLock { $0 }
-        if let opened = try? open(record, with: sealer) { return opened }
-        var blank = record
-        blank.accessToken = ""
-        blank.refreshToken = nil
-        return blank
+        var opened = record
+        opened.accessToken = (try? sealer.open(record.accessToken, for: record.id)) ?? ""
+        opened.refreshToken = record.refreshToken.flatMap { try? sealer.open($0, for: record.id) }
+        return opened
     }
 }
