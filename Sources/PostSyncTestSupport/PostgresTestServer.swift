@@ -1,4 +1,5 @@
 import Foundation
+import PostSync
 import Synchronization
 
 #if canImport(Glibc)
@@ -331,23 +332,12 @@ public final class PostgresTestServer: Sendable {
         return (entry.pointee.pw_uid, entry.pointee.pw_gid)
     }
 
-    /// A free loopback TCP port: bound to port 0, read back, released.
+    /// A free loopback TCP port (`LoopbackPort.free`).
     public static func freeLoopbackPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(what: "cannot open a socket", details: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
+        guard let port = LoopbackPort.free() else {
+            throw Failure(what: "cannot find a free loopback port", details: String(cString: strerror(errno)))
         }
-        guard bound else { throw Failure(what: "cannot find a free loopback port", details: String(cString: strerror(errno))) }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return port
     }
 
     private static func append(_ text: String, to path: String) throws {

@@ -35,14 +35,9 @@ struct DbGrantReaderCommand: AsyncParsableCommand {
             return
         }
         do {
-            let store = try await PostgresStore.open(configuration.database, logger: Self.quietLogger)
-            do {
-                try await store.grantReader(role: role)
-            } catch {
-                await store.close()
-                throw error
+            try await PostgresStore.open(configuration.database, logger: Self.quietLogger).closing {
+                try await $0.grantReader(role: role)
             }
-            await store.close()
         } catch let error as StoreError {
             throw OperationFailure(message: "\(error)")
         }

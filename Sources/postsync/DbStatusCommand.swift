@@ -27,14 +27,9 @@ struct DbStatusCommand: AsyncParsableCommand {
         let report: DatabaseReport
         do {
             if let url = configuration.database.url {
-                let store = try await PostgresStore.open(configuration.database, logger: logger)
-                do {
-                    report = try await store.report(url: url)
-                } catch {
-                    await store.close()
-                    throw error
+                report = try await PostgresStore.open(configuration.database, logger: logger).closing {
+                    try await $0.report(url: url)
                 }
-                await store.close()
             } else {
                 let path = directory + "/postsync.sqlite"
                 guard FileManager.default.fileExists(atPath: path) else {

@@ -34,7 +34,7 @@ struct DemoRunner {
 
     func run() async throws {
         umask(0o077)
-        let httpPort = try FreePort.pick()
+        guard let httpPort = LoopbackPort.free() else { throw OperationFailure(message: "cannot find a free port") }
         var simulatorConfiguration = SimulatorConfiguration(
             seed: UInt64(Date().timeIntervalSince1970), instagramAccounts: (accounts + 1) / 2, tiktokAccounts: accounts / 2,
             postsPerAccount: 12)
@@ -124,26 +124,5 @@ struct DemoRunner {
             A new post is published every \(DurationText.format(publishEvery)); each sync prints a line below. Ctrl-C stops.
 
             """)
-    }
-}
-
-/// Picks a free loopback TCP port (bind to port 0, read it back, release it).
-enum FreePort {
-    static func pick() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw OperationFailure(message: "cannot open a socket") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw OperationFailure(message: "cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -39,13 +39,7 @@ struct DevImportCommand: AsyncParsableCommand {
             key: configuration.database.tokenKey)
         let now = Date()
         let records = try accounts.map { try $0.newAccount.record(now: now) }
-        do {
-            try await store.insertAccounts(records)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
+        try await store.closing { try await $0.insertAccounts(records) }
         let target = configuration.database.url.map { "\($0) schema \(configuration.database.schema)" } ?? directory
         print("imported \(records.count) account(s) into \(target)")
     }

@@ -18,9 +18,9 @@ import Testing
         try await withPostgresTestServer { server in
             try await SimulatorHarness.with(Self.sim) { world, simulatorURL in
                 let database = Configuration.Database(url: try DatabaseURL.parse(server.url), tls: .disable)
-                let store = try await PostgresStore.open(database, logger: testLogger())
-                let ids = try await SimulatorHarness.importAccounts(from: world, into: store)
-                await store.close()
+                let ids = try await PostgresStore.open(database, logger: testLogger()).closing {
+                    try await SimulatorHarness.importAccounts(from: world, into: $0)
+                }
                 let port = try PostgresTestServer.freeLoopbackPort()
                 let yaml = """
                     database:
@@ -67,9 +67,9 @@ import Testing
                     let stopped = try await daemon.stop()
                     #expect(stopped.status == 0, "\(stopped.stderr.suffix(2000))")
 
-                    let check = try await PostgresStore.open(database, logger: testLogger())
-                    let rows = try await check.entries(after: 0, limit: 100_000)
-                    await check.close()
+                    let rows = try await PostgresStore.open(database, logger: testLogger()).closing {
+                        try await $0.entries(after: 0, limit: 100_000)
+                    }
                     let lines = try reader.readAll().entries
                     #expect(rows.map { $0.jsonLine() } == lines.map { $0.jsonLine() }, "sync_log and synclog.jsonl agree")
                 }

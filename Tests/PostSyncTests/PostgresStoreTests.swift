@@ -13,15 +13,7 @@ struct PostgresStoreTests {
     static func withStore<T: Sendable>(
         _ database: Configuration.Database? = nil, _ body: @Sendable (PostgresStore) async throws -> T
     ) async throws -> T {
-        let store = try await PostgresStore.open(try database ?? StoreBackend.postgresDatabase(), logger: testLogger())
-        do {
-            let result = try await body(store)
-            await store.close()
-            return result
-        } catch {
-            await store.close()
-            throw error
-        }
+        try await PostgresStore.open(try database ?? StoreBackend.postgresDatabase(), logger: testLogger()).closing(body)
     }
 
     static func record(_ external: String, token: String = "tok") -> AccountRecord {

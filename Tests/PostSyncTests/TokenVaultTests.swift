@@ -16,15 +16,7 @@ import Testing
     {
         try await withTemporaryDirectory { directory in
             let configuration = try backend.configure(Configuration())
-            let store = try await Daemon.openStore(configuration, stateDirectory: directory, logger: testLogger())
-            do {
-                let result = try await body(store)
-                await store.close()
-                return result
-            } catch {
-                await store.close()
-                throw error
-            }
+            return try await Daemon.openStore(configuration, stateDirectory: directory, logger: testLogger()).closing(body)
         }
     }
 

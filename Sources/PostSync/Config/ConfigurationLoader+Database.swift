@@ -15,13 +15,7 @@ extension ConfigurationLoader {
                 throw ConfigurationError(key: fields.dotted("url"), message: error.description)
             }
         }
-        if let path = try fields.string("password_file") {
-            let contents: String
-            do {
-                contents = try readFile(path)
-            } catch {
-                throw ConfigurationError(key: fields.dotted("password_file"), message: "cannot read \(path)")
-            }
+        if let (path, contents) = try file("password_file", in: fields, readFile: readFile) {
             // The newline of `echo secret > file` is not part of the password.
             let password = contents.trimmingCharacters(in: .newlines)
             guard !password.isEmpty else {
@@ -49,13 +43,7 @@ extension ConfigurationLoader {
             }
             database.tls = mode
         }
-        if let path = try fields.string("token_key_file") {
-            let contents: String
-            do {
-                contents = try readFile(path)
-            } catch {
-                throw ConfigurationError(key: fields.dotted("token_key_file"), message: "cannot read \(path)")
-            }
+        if let (path, contents) = try file("token_key_file", in: fields, readFile: readFile) {
             do {
                 database.tokenKey = try TokenKey(base64: contents)
             } catch {

@@ -183,6 +183,20 @@ extension ConfigurationLoader {
         if let cronSecret = try secret("secret", in: fields, readFile: readFile) { cron.secret = cronSecret }
     }
 
+    /// The path a `*_file` key names and the file's contents, or nil when the key is not set.
+    /// - Throws: `ConfigurationError` naming the key when the file cannot be read.
+    static func file(
+        _ key: String, in fields: ConfigurationFields, readFile: FileReader
+    ) throws(ConfigurationError) -> (path: String, contents: String)? {
+        guard let path = try fields.string(key) else { return nil }
+        do {
+            return (path, try readFile(path))
+        } catch {
+            // Errors from reading a file describe the file, not its contents.
+            throw ConfigurationError(key: fields.dotted(key), message: "cannot read \(path): \(error.localizedDescription)")
+        }
+    }
+
     /// The secret `key` of `fields`, from `key` inline or from the file named by `key_file`
     /// (read with `readFile`), with surrounding white space (the newline of `echo secret > file`)
     /// removed; nil when neither is set. Messages name the key and the file path, never the
@@ -204,17 +218,7 @@ extension ConfigurationLoader {
             }
             return Secret(value)
         }
-        guard let path = try fields.string(fileKey) else { return nil }
-        let contents: String
-        do {
-            contents = try readFile(path)
-        } catch {
-            // Errors from reading a file describe the file, not its contents.
-            throw ConfigurationError(
-                key: fields.dotted(fileKey),
-                message: "cannot read \(path): \(error.localizedDescription)"
-            )
-        }
+        guard let (path, contents) = try file(fileKey, in: fields, readFile: readFile) else { return nil }
         let value = contents.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !value.isEmpty else {
             throw ConfigurationError(key: fields.dotted(fileKey), message: "\(path) is empty")

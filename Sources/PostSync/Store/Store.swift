@@ -78,6 +78,19 @@ extension Store {
     /// Nothing to release.
     public func close() async {}
 
+    /// Runs `body` with this store and closes the store afterwards, however `body` ends (for
+    /// commands and tests that open a store for one job).
+    public func closing<T>(isolation: isolated (any Actor)? = #isolation, _ body: (Self) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            await close()
+            return result
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
     /// Adds one account.
     /// - Throws: `StoreError.accountExists` when the id is taken.
     public func insertAccount(_ record: AccountRecord) async throws {

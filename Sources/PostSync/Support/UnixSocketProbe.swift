@@ -8,22 +8,13 @@ import Glibc
 public enum UnixSocketProbe {
     /// True when a `connect(2)` to `path` succeeds.
     public static func answers(_ path: String) -> Bool {
-        guard let fd = connected(path) else { return false }
-        close(fd)
-        return true
-    }
-
-    /// A descriptor connected to `path`, or nil (the caller closes it).
-    public static func connected(_ path: String) -> Int32? {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
-            return nil
-        }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in
             buffer.copyBytes(from: bytes)
             buffer[bytes.count] = 0
@@ -33,10 +24,6 @@ public enum UnixSocketProbe {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        guard result == 0 else {
-            close(fd)
-            return nil
-        }
-        return fd
+        return result == 0
     }
 }

@@ -151,10 +151,10 @@ private struct PostRow: Encodable {
     var coverage: Int
 
     init(_ post: FetchedPost) {
-        postId = post.postID.withoutNUL
-        caption = post.caption?.withoutNUL
-        mediaType = post.mediaType?.withoutNUL
-        permalink = post.permalink?.withoutNUL
+        postId = PostgresStore.withoutNUL(post.postID)
+        caption = post.caption.map(PostgresStore.withoutNUL)
+        mediaType = post.mediaType.map(PostgresStore.withoutNUL)
+        permalink = post.permalink.map(PostgresStore.withoutNUL)
         publishedAt = StoreDate.encode(post.publishedAt)
         likeCount = post.metrics.likeCount
         commentCount = post.metrics.commentCount
@@ -164,10 +164,6 @@ private struct PostRow: Encodable {
         reach = post.metrics.reach
         coverage = post.coverage.rawValue
     }
-}
-
-extension String {
-    fileprivate var withoutNUL: String { PostgresStore.withoutNUL(self) }
 }
 
 extension PostgresStore {
