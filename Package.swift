@@ -74,6 +74,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(
+            // The adaptive schedule's benchmark (scripts/bench-schedule.sh).
+            name: "ScheduleBench",
+            dependencies: ["PostSync"],
+            swiftSettings: strict
+        ),
         .target(
             name: "PostSyncTestSupport",
             dependencies: ["PostSync", "PostSyncSimulator"],

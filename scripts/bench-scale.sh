@@ -40,7 +40,7 @@ state="$work/state"
 start_simulator "$port" "$accounts" "$posts"
 # Steady state as the targets define it: one /media page per Instagram sync, so per-post insights
 # (1 call per recent post, every 6 h) are off here; their cost is separate and configurable.
-write_config "$work/config.yaml" "$port" "sync:" "  interval: 15m" "  jitter: 0.1" "http:" '  listen: "off"'
+write_config "$work/config.yaml" "$port" "sync:" "  schedule: fixed" "  interval: 15m" "  jitter: 0.1" "http:" '  listen: "off"'
 sed -i 's/^instagram:$/instagram:\n  insights: false/' "$work/config.yaml"
 "$bin" dev-import --simulator "http://127.0.0.1:$port" --state-dir "$state" >/dev/null
 

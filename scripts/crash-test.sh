@@ -389,6 +389,7 @@ write_daemon_config() {
     fi
     write_config "  refresh_before: 3h" <<YAML
 sync:
+  schedule: fixed   # the checks are bounded by the fixed interval
   interval: 2s
   jitter: 0.5
   backoff: {min: 1s, max: 5s}

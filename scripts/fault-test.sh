@@ -118,6 +118,7 @@ start_simulator 600 --accounts "$accounts" --posts "$posts" --seed "$seed" --tik
 
 write_config "  requests_per_minute: 600" <<YAML
 sync:
+  schedule: fixed   # the recovery bound is 2 x the fixed interval
   interval: ${interval}s
   jitter: 0.5
   max_concurrent: 16

@@ -231,12 +231,13 @@ public final class Daemon: Sendable {
         Supervisor.Settings(
             schedule: .init(
                 interval: c.sync.interval, jitter: c.sync.jitter,
-                backoff: Backoff(min: c.sync.backoff.min, max: c.sync.backoff.max)),
+                backoff: Backoff(min: c.sync.backoff.min, max: c.sync.backoff.max), mode: c.sync.schedule),
             run: .init(
                 lookback: c.sync.lookback, deadline: c.sync.deadline,
                 tokenPolicy: TokenPolicy(
                     instagramRefreshBefore: c.instagram.refreshBefore, tiktokRefreshBefore: c.tiktok.refreshBefore)),
-            restartMax: c.sync.restart.max, restartWithin: c.sync.restart.within)
+            restartMax: c.sync.restart.max, restartWithin: c.sync.restart.within,
+            tiktokRequestsPerMinute: c.tiktok.requestsPerMinute)
     }
 
     static func clients(

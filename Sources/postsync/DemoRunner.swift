@@ -91,6 +91,9 @@ struct DemoRunner {
         c.tiktok.clientSecret = Secret(simulator.tiktokClientSecret)
         c.http.listen = .address(host: "127.0.0.1", port: httpPort)
         c.sync.interval = interval
+        // The adaptive schedule, with limits scaled to the demo's short interval so that what it
+        // learns shows within minutes (`status`: EVERY and POSTS/DAY).
+        c.sync.schedule = .adaptive(.init(minInterval: interval / 4, maxInterval: interval * 4))
         c.sync.jitter = 0.2
         c.sync.backoff = .init(min: .seconds(2), max: .seconds(30))
         c.database = database

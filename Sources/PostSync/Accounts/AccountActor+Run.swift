@@ -51,7 +51,11 @@ extension AccountActor {
         }
         let refreshed = machine.refreshedInRun
         let finished = clock.now
-        let next = handle(.runFinished(outcome, now: finished))
+        let observation = product.map {
+            SyncObservation(publications: $0.fetch.posts.compactMap(\.publishedAt), changedPosts: $0.ingest.synced)
+        }
+        let prices = environment.schedule?.prices(for: id.platform, now: finished)
+        let next = handle(.runFinished(outcome, now: finished, observation: observation ?? .none, prices: prices))
         if outcome.status != .error { record.lastSyncAt = finished }
         let entry = SyncLogEntry(
             accountId: id.description, platform: id.platform, trigger: trigger,

@@ -24,6 +24,8 @@ public actor AccountActor {
     /// the store once and then kept up to date from each run's posts, so that a steady-state run
     /// does not ask the database for them again (this worker is the only writer of its posts).
     var recentPosts: [String: Date]?
+    /// Whether this account last told the schedule board it is active.
+    private var publishedActive: Bool?
 
     /// Creates the worker of one account.
     /// - Parameters:
@@ -49,6 +51,10 @@ public actor AccountActor {
         self.logger = logger
         self.record.state = machine.state
         self.record.nextSyncAt = machine.nextSyncAt
+        if let board = environment.schedule, case .adaptive = settings.mode {
+            publishedActive = machine.isActive
+            board.update(id, rhythm: machine.isActive ? machine.rhythm : nil, now: environment.clock.now)
+        }
     }
 
     /// The run loop: sleeps until the schedule or an event says to sync, runs, repeats; returns
@@ -95,7 +101,10 @@ public actor AccountActor {
 
     /// The account as `status` shows it (no token).
     public func view(posts: Int, lastStatus: SyncStatus?) -> AccountView {
-        AccountView(record: record, state: machine.state, lastStatus: lastStatus, posts: posts)
+        var view = AccountView(record: record, state: machine.state, lastStatus: lastStatus, posts: posts)
+        view.syncInterval = Int(machine.plannedInterval.rounded())
+        view.postsPerDay = machine.rhythm.postsPerDay
+        return view
     }
 
     /// Whether `POST /v1/sync` and the cron endpoint include this account.
@@ -151,7 +160,23 @@ public actor AccountActor {
         record.nextSyncAt = machine.nextSyncAt
         record.consecutiveFailures = machine.consecutiveFailures
         record.lastError = machine.lastError
+        switch event {
+        case .wake, .runStarted, .accessTokenRejected, .tokenRefreshed, .tokenSaved, .tokenSaveFailed: break
+        case .runFinished, .tokenReplaced, .autoSyncChanged, .authorizationRemoved, .quarantined, .settingsChanged:
+            publishRhythm()
+        }
         return action
+    }
+
+    /// Tells the adaptive schedule's board what changed: an active account's rhythm counts in
+    /// the budget (the board skips the work when nothing new was learned), an inactive one
+    /// (paused, dead auth, quarantined) does not.
+    private func publishRhythm() {
+        guard let board = environment.schedule, case .adaptive = machine.settings.mode else { return }
+        let active = machine.isActive
+        if !active, publishedActive == false { return }
+        publishedActive = active
+        board.update(id, rhythm: active ? machine.rhythm : nil, now: environment.clock.now)
     }
 
     /// Carries out the actions that need no run context (persisting a schedule). During a

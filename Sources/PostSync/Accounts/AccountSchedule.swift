@@ -12,9 +12,15 @@ public struct AccountSchedule: Sendable, Equatable {
     public var consecutiveFailures: Int
     /// The last failure's message.
     public var lastError: String?
+    /// What the schedule learned (nil: leave the stored one as it is).
+    public var rhythm: PostingRhythm?
 
     /// Creates a schedule.
-    public init(state: AccountState, nextSyncAt: Date?, consecutiveFailures: Int = 0, lastError: String? = nil) {
+    public init(
+        state: AccountState, nextSyncAt: Date?, consecutiveFailures: Int = 0, lastError: String? = nil,
+        rhythm: PostingRhythm? = nil
+    ) {
+        self.rhythm = rhythm
         self.state = state
         self.nextSyncAt = nextSyncAt
         self.consecutiveFailures = consecutiveFailures

@@ -48,8 +48,10 @@ extension AccountStateMachine {
         case tokenSaved
         /// Writing the refreshed pair failed.
         case tokenSaveFailed
-        /// The run ended at `now`.
-        case runFinished(RunOutcome, now: Date)
+        /// The run ended at `now`; `observation` is what a successful run saw (the schedule
+        /// learns from it), `prices` the daemon's adaptive prices for the account's platform.
+        case runFinished(
+            RunOutcome, now: Date, observation: SyncObservation = .none, prices: SchedulePrices? = nil)
         /// An operator (or a connect flow) set a new token at `now`.
         case tokenReplaced(now: Date)
         /// autoSync was turned on or off at `now`.

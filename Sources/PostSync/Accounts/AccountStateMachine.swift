@@ -17,12 +17,15 @@ public struct AccountStateMachine: Sendable, Equatable {
         public var jitter: Double
         /// Retry policy after failures.
         public var backoff: Backoff
+        /// `sync.schedule`: fixed, or adaptive within its limits.
+        public var mode: ScheduleMode
 
         /// Creates settings.
-        public init(interval: Duration, jitter: Double, backoff: Backoff) {
+        public init(interval: Duration, jitter: Double, backoff: Backoff, mode: ScheduleMode = .fixed) {
             self.interval = interval
             self.jitter = jitter
             self.backoff = backoff
+            self.mode = mode
         }
     }
 
@@ -60,6 +63,11 @@ public struct AccountStateMachine: Sendable, Equatable {
     public private(set) var lastError: String?
     /// A refreshed pair that is not in the store yet: it is written before anything else.
     public private(set) var hasUnsavedTokens = false
+    /// What the schedule learned about the account (learned under either schedule, used by the
+    /// adaptive one).
+    public private(set) var rhythm: PostingRhythm
+    /// The interval the schedule last planned, in seconds (`status` `syncInterval`).
+    public private(set) var plannedInterval: TimeInterval
     /// The run in flight.
     private(set) var run: Run?
 
@@ -72,6 +80,8 @@ public struct AccountStateMachine: Sendable, Equatable {
         consecutiveFailures = record.consecutiveFailures
         lastError = record.lastError
         nextSyncAt = record.nextSyncAt ?? now
+        rhythm = record.rhythm ?? PostingRhythm()
+        plannedInterval = settings.interval.seconds
         switch record.state {
         case .needsReauth, .quarantined:
             state = record.state
@@ -88,7 +98,7 @@ public struct AccountStateMachine: Sendable, Equatable {
     public var schedule: AccountSchedule {
         AccountSchedule(
             state: state == .syncing ? .idle : state, nextSyncAt: nextSyncAt, consecutiveFailures: consecutiveFailures,
-            lastError: lastError)
+            lastError: lastError, rhythm: rhythm.isPrior ? nil : rhythm)
     }
 
     /// Whether `POST /v1/sync`, the cron endpoint and `serve --once` include this account:
@@ -152,7 +162,8 @@ public struct AccountStateMachine: Sendable, Equatable {
             self.run = run
             return run.saveFailures < Self.tokenSaveAttempts
                 ? .saveTokens : .fail(.failed("the refreshed token could not be saved to the database", retryAfter: nil))
-        case .runFinished(let outcome, let now): return runFinished(outcome, now: now, random: &random)
+        case .runFinished(let outcome, let now, let observation, let prices):
+            return runFinished(outcome, now: now, observation: observation, prices: prices, random: &random)
         case .tokenReplaced(let now): return tokenReplaced(now: now)
         case .autoSyncChanged(let enabled, let now): return autoSyncChanged(enabled, now: now)
         case .authorizationRemoved(let message):
@@ -176,7 +187,9 @@ public struct AccountStateMachine: Sendable, Equatable {
         }
     }
 
-    private func wake(now: Date, triggers: [SyncTrigger]) -> Action {
+    private mutating func wake(now: Date, triggers: [SyncTrigger]) -> Action {
+        // A webhook says someone is active on the account: more may follow soon.
+        if triggers.contains(.webhook) { rhythm.hint(now: now) }
         let candidates = (isDue(now: now) ? [SyncTrigger.schedule] : []) + triggers.filter(mayRun)
         if let trigger = Self.strongest(candidates) { return .sync(trigger) }
         switch state {
@@ -227,7 +240,8 @@ public struct AccountStateMachine: Sendable, Equatable {
     }
 
     private mutating func runFinished(
-        _ outcome: RunOutcome, now: Date, random: inout some RandomNumberGenerator
+        _ outcome: RunOutcome, now: Date, observation: SyncObservation, prices: SchedulePrices?,
+        random: inout some RandomNumberGenerator
     ) -> Action {
         let replaced = run?.tokenReplaced ?? false
         run = nil
@@ -236,7 +250,9 @@ public struct AccountStateMachine: Sendable, Equatable {
             consecutiveFailures = 0
             lastError = nil
             state = autoSync ? .idle : .paused
-            nextSyncAt = autoSync ? now.addingTimeInterval(jitteredInterval(using: &random)) : nil
+            rhythm.observe(observation, now: now)
+            let interval = plan(now: now, prices: prices, random: &random)
+            nextSyncAt = autoSync ? now.addingTimeInterval(interval) : nil
         case .failed(let message, let retryAfter):
             backOff(message, retryAfter: retryAfter, now: now, random: &random)
         case .crashed(let message):
@@ -291,6 +307,23 @@ public struct AccountStateMachine: Sendable, Equatable {
         state = enabled ? .idle : .paused
         nextSyncAt = enabled ? now : nil
         return .persist(schedule)
+    }
+
+    /// The schedule's next interval after a successful run at `now` (backoff, not this, follows
+    /// a failure): `interval` ± jitter, or the adaptive planner's choice at these prices (an
+    /// account planned alone when the daemon has none).
+    private mutating func plan(now: Date, prices: SchedulePrices?, random: inout some RandomNumberGenerator) -> TimeInterval {
+        switch settings.mode {
+        case .fixed:
+            plannedInterval = settings.interval.seconds
+            return jitteredInterval(using: &random)
+        case .adaptive(let limits):
+            let prices = prices ?? .standalone(interval: settings.interval, limits: limits)
+            let interval = AdaptivePlanner.interval(
+                rhythm: rhythm, now: now, prices: prices, jitter: settings.jitter, random: &random)
+            plannedInterval = interval.rounded()
+            return interval
+        }
     }
 
     /// The interval ± jitter.

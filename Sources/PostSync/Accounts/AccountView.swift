@@ -32,6 +32,10 @@ public struct AccountView: Sendable, Codable, Equatable {
     public var consecutiveFailures: Int
     /// Last failure.
     public var lastError: String?
+    /// Seconds the schedule currently plans between this account's syncs (CONTRACT section 12).
+    public var syncInterval: Int?
+    /// The account's learned posting rate, posts per day, rounded to 0.01.
+    public var postsPerDay: Double
 
     /// Builds the view from a record plus live values.
     public init(record: AccountRecord, state: AccountState? = nil, lastStatus: SyncStatus? = nil, posts: Int = 0) {
@@ -50,6 +54,7 @@ public struct AccountView: Sendable, Codable, Equatable {
         self.posts = posts
         consecutiveFailures = record.consecutiveFailures
         lastError = record.lastError
+        postsPerDay = (record.rhythm ?? PostingRhythm()).postsPerDay
     }
 
     // Explicit so that nulls are written: every key is always present for scripts.
@@ -70,5 +75,7 @@ public struct AccountView: Sendable, Codable, Equatable {
         try c.encode(posts, forKey: .posts)
         try c.encode(consecutiveFailures, forKey: .consecutiveFailures)
         try c.encode(lastError, forKey: .lastError)
+        try c.encode(syncInterval, forKey: .syncInterval)
+        try c.encode(postsPerDay, forKey: .postsPerDay)
     }
 }

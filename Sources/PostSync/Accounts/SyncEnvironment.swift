@@ -40,12 +40,16 @@ public struct SyncEnvironment: Sendable {
     public var logger: Logger
     /// Told how late each scheduled run started, in seconds (metrics).
     public var observeLateness: (@Sendable (TimeInterval) -> Void)?
+    /// The adaptive schedule's daemon-wide budget (nil: each account is planned on its own).
+    public var schedule: ScheduleBoard?
 
     /// Creates an environment.
     public init(
         store: any Store, clients: [Platform: any PlatformClient], clock: any DaemonClock, limiter: AsyncSemaphore,
-        recorder: any SyncRecorder, logger: Logger, observeLateness: (@Sendable (TimeInterval) -> Void)? = nil
+        recorder: any SyncRecorder, logger: Logger, observeLateness: (@Sendable (TimeInterval) -> Void)? = nil,
+        schedule: ScheduleBoard? = nil
     ) {
+        self.schedule = schedule
         self.observeLateness = observeLateness
         self.store = store
         self.clients = clients

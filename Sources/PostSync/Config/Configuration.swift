@@ -131,8 +131,12 @@ extension Configuration {
             }
         }
 
-        /// `sync.interval`: the per-account schedule (default 15m).
+        /// `sync.interval`: the fixed schedule's period; the adaptive one's mean period while the
+        /// budget allows it (default 15m).
         public var interval: Duration
+        /// `sync.schedule` (`adaptive`, the default, or `fixed`) with `sync.min_interval`,
+        /// `sync.max_interval` and `sync.budget` (CONTRACT section 12).
+        public var schedule: ScheduleMode
         /// `sync.jitter`: ± this fraction of the interval, 0 ≤ jitter < 1 (default 0.1).
         public var jitter: Double
         /// `sync.lookback`: posts this recent get their metrics refreshed every sync (default 30d).
@@ -149,6 +153,7 @@ extension Configuration {
         /// Creates the section; the defaults are the documented ones.
         public init(
             interval: Duration = .seconds(15 * 60),
+            schedule: ScheduleMode = .adaptive(.init()),
             jitter: Double = 0.1,
             lookback: Duration = .seconds(30 * 86_400),
             maxConcurrent: Int = 8,
@@ -157,6 +162,7 @@ extension Configuration {
             restart: Restart = Restart()
         ) {
             self.interval = interval
+            self.schedule = schedule
             self.jitter = jitter
             self.lookback = lookback
             self.maxConcurrent = maxConcurrent

@@ -11,7 +11,8 @@ extension ConfigurationLoader {
     /// The valid keys of `http`.
     static let httpKeys = ["listen", "max_body"]
     /// The valid keys of `sync`.
-    static let syncKeys = ["interval", "jitter", "lookback", "max_concurrent", "deadline", "backoff", "restart"]
+    static let syncKeys = [
+        "interval", "schedule", "min_interval", "max_interval", "budget", "jitter", "lookback", "max_concurrent", "deadline", "backoff", "restart"]
     /// The valid keys of `sync.backoff`.
     static let backoffKeys = ["min", "max"]
     /// The valid keys of `sync.restart`.
@@ -109,6 +110,7 @@ extension ConfigurationLoader {
         if let lookback = try fields.duration("lookback") { sync.lookback = lookback }
         if let maxConcurrent = try fields.integer("max_concurrent", minimum: 1) { sync.maxConcurrent = maxConcurrent }
         if let deadline = try fields.duration("deadline") { sync.deadline = deadline }
+        try readSchedule(fields, into: &sync)
 
         let backoff = try fields.section("backoff", keys: backoffKeys)
         if let min = try backoff.duration("min") { sync.backoff.min = min }
@@ -125,6 +127,49 @@ extension ConfigurationLoader {
         let restart = try fields.section("restart", keys: restartKeys)
         if let max = try restart.integer("max", minimum: 1) { sync.restart.max = max }
         if let within = try restart.duration("within") { sync.restart.within = within }
+    }
+
+    /// `sync.schedule`, `min_interval`, `max_interval`, `budget`: the limits are checked against
+    /// `interval` once all three are known (a file may set only some of them).
+    static func readSchedule(_ fields: ConfigurationFields, into sync: inout Configuration.Sync)
+        throws(ConfigurationError)
+    {
+        var limits = ScheduleMode.AdaptiveLimits()
+        if case .adaptive(let configured) = sync.schedule { limits = configured }
+        var adaptive = true
+        if case .fixed = sync.schedule { adaptive = false }
+        if let mode = try fields.string("schedule") {
+            switch mode {
+            case "adaptive": adaptive = true
+            case "fixed": adaptive = false
+            default: throw ConfigurationError(key: fields.dotted("schedule"), message: "\"\(mode)\" is not adaptive or fixed")
+            }
+        }
+        if let minimum = try fields.duration("min_interval") { limits.minInterval = minimum }
+        if let maximum = try fields.duration("max_interval") { limits.maxInterval = maximum }
+        if let budget = try fields.number("budget", in: 0..<2) {
+            guard budget > 0, budget <= 1 else {
+                throw ConfigurationError(
+                    key: fields.dotted("budget"), message: "must be greater than 0 and at most 1, not \(budget)")
+            }
+            limits.budget = budget
+        }
+        // Unset limits follow an interval outside them (`interval: 10s` means a 10s floor).
+        if !fields.has("min_interval") { limits.minInterval = min(limits.minInterval, sync.interval) }
+        if !fields.has("max_interval") { limits.maxInterval = max(limits.maxInterval, sync.interval) }
+        sync.schedule = adaptive ? .adaptive(limits) : .fixed
+        guard adaptive else { return }
+        let interval = DurationText.format(sync.interval)
+        guard limits.minInterval <= sync.interval else {
+            throw ConfigurationError(
+                key: fields.dotted("min_interval"),
+                message: "\(DurationText.format(limits.minInterval)) must not be longer than sync.interval (\(interval))")
+        }
+        guard limits.maxInterval >= sync.interval else {
+            throw ConfigurationError(
+                key: fields.dotted("max_interval"),
+                message: "\(DurationText.format(limits.maxInterval)) must not be shorter than sync.interval (\(interval))")
+        }
     }
 
     /// `synclog`: rotation size and number of files kept.

@@ -88,6 +88,14 @@ public final class DaemonMetrics: Sendable {
         Gauge(label: "postsync_database_available", factory: factory).record(available ? 1 : 0)
     }
 
+    /// Sets `postsync_schedule_budget_ratio{platform}` (at scrape time): the calls the adaptive
+    /// schedule's budget allows ÷ the calls `sync.interval` would need; below 1 the quiet
+    /// accounts are synced less often than `interval` (CONTRACT section 12).
+    public func scheduleBudgetRatio(_ ratio: Double, platform: Platform) {
+        Gauge(label: "postsync_schedule_budget_ratio", dimensions: [("platform", platform.rawValue)], factory: factory)
+            .record(ratio)
+    }
+
     /// The Prometheus text exposition.
     public func render() -> String {
         registry.emitToString()

@@ -84,6 +84,9 @@ public struct HTTPListenerAPI: Sendable {
     /// `GET /metrics`: Prometheus text, with the accounts-by-state gauge set at scrape time.
     func renderMetrics(_ request: Request, context: APIRequestContext) async -> Response {
         metrics.database(available: supervisor.database.isAvailable)
+        for (platform, ratio) in supervisor.schedule.budgetRatios(now: clock.now) {
+            metrics.scheduleBudgetRatio(ratio, platform: platform)
+        }
         if let views = try? await supervisor.accountViews() {
             metrics.accounts(byState: Dictionary(grouping: views, by: \.state).mapValues(\.count))
             let now = clock.now

@@ -50,6 +50,8 @@ public struct AccountRecord: Sendable, Equatable {
     public var lastError: String?
     /// When the account was added.
     public var createdAt: Date
+    /// What the schedule learned about the account (nil: nothing yet).
+    public var rhythm: PostingRhythm?
 
     /// Creates a record; every optional field defaults to nil.
     public init(
@@ -57,8 +59,9 @@ public struct AccountRecord: Sendable, Equatable {
         state: AccountState = .idle, accessToken: String, refreshToken: String? = nil,
         tokenExpiresAt: Date? = nil, refreshExpiresAt: Date? = nil, tokenRefreshedAt: Date? = nil,
         lastSyncAt: Date? = nil, nextSyncAt: Date? = nil, consecutiveFailures: Int = 0,
-        lastError: String? = nil, createdAt: Date
+        lastError: String? = nil, createdAt: Date, rhythm: PostingRhythm? = nil
     ) {
+        self.rhythm = rhythm
         self.id = id
         self.username = username
         self.login = login
@@ -100,7 +103,8 @@ extension AccountRecord {
             nextSyncAt: StoreDate.decode(row["next_sync_at"]),
             consecutiveFailures: row["consecutive_failures"],
             lastError: row["last_error"],
-            createdAt: StoreDate.decode(row["created_at"]) ?? Date(timeIntervalSince1970: 0)
+            createdAt: StoreDate.decode(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+            rhythm: (row["schedule_model"] as String?).flatMap(PostingRhythm.init(text:))
         )
     }
 }

@@ -75,6 +75,11 @@ enum Migrations {
                     )
                     """)
         }
+        migrator.registerMigration("003-schedule-model") { db in
+            // What the adaptive schedule learned about each account (PostingRhythm.text), so a
+            // restart keeps it.
+            try db.execute(sql: "ALTER TABLE accounts ADD COLUMN schedule_model TEXT")
+        }
         return migrator
     }
 }

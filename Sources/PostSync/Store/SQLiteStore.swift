@@ -94,17 +94,19 @@ public struct SQLiteStore: Store {
         }
     }
 
-    /// Persists the schedule part of an account: state, next sync, failures and last error.
+    /// Persists the schedule part of an account: state, next sync, failures, last error and what
+    /// the schedule learned.
     public func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: """
-                    UPDATE accounts SET state = ?, next_sync_at = ?, consecutive_failures = ?, last_error = ?
+                    UPDATE accounts SET state = ?, next_sync_at = ?, consecutive_failures = ?, last_error = ?,
+                        schedule_model = COALESCE(?, schedule_model)
                     WHERE id = ?
                     """,
                 arguments: [
                     schedule.state.rawValue, StoreDate.encode(schedule.nextSyncAt), schedule.consecutiveFailures,
-                    schedule.lastError, id.description,
+                    schedule.lastError, schedule.rhythm?.text, id.description,
                 ])
         }
     }

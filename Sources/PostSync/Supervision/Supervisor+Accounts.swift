@@ -22,6 +22,7 @@ extension Supervisor {
             await slot.stopped.value
         }
         try await store.deleteAccount(id, keepPosts: keepPosts)
+        schedule.update(id, rhythm: nil, now: clock.now)
     }
 
     /// Turns an account's schedule on or off, persisted at once.
@@ -69,6 +70,7 @@ extension Supervisor {
     /// Applies reloaded settings to the supervisor and every worker (SIGHUP).
     public func reconfigure(_ settings: Settings) async {
         self.settings = settings
+        schedule.reconfigure(settings.schedulePlan)
         for actor in slots.values.compactMap(\.actor) {
             await actor.reconfigure(settings.schedule, runSettings: settings.run)
         }

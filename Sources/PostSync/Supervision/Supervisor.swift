@@ -17,12 +17,15 @@ public actor Supervisor: Service {
         public var restartMax: Int
         /// `sync.restart.within`.
         public var restartWithin: Duration
+        /// `tiktok.requests_per_minute`, the limit the adaptive schedule plans TikTok's calls under.
+        public var tiktokRequestsPerMinute: Int
 
         /// Creates settings.
         public init(
             schedule: AccountStateMachine.Settings, run: SyncEnvironment.RunSettings, restartMax: Int,
-            restartWithin: Duration
+            restartWithin: Duration, tiktokRequestsPerMinute: Int = 600
         ) {
+            self.tiktokRequestsPerMinute = tiktokRequestsPerMinute
             self.schedule = schedule
             self.run = run
             self.restartMax = restartMax
@@ -86,6 +89,8 @@ public actor Supervisor: Service {
     nonisolated let heartbeat: Heartbeat
     /// Called with each scheduled run's lateness in seconds (metrics).
     let onLateness: (@Sendable (TimeInterval) -> Void)?
+    /// The adaptive schedule's daemon-wide budget, fed by the workers.
+    public nonisolated let schedule: ScheduleBoard
 
     /// Creates a supervisor.
     /// - Parameters:
@@ -113,13 +118,14 @@ public actor Supervisor: Service {
         self.logger = logger
         limiter = AsyncSemaphore(permits: maxConcurrent)
         heartbeat = Heartbeat(now: clock.now)
+        schedule = ScheduleBoard(plan: settings.schedulePlan)
     }
 
     /// The environment handed to every worker.
     var environment: SyncEnvironment {
         SyncEnvironment(
             store: store, clients: clients, clock: clock, limiter: limiter, recorder: recorder, logger: logger,
-            observeLateness: onLateness)
+            observeLateness: onLateness, schedule: schedule)
     }
 
     /// Runs every account until graceful shutdown (SIGTERM) or cancellation; in-flight runs
@@ -294,6 +300,16 @@ public actor Supervisor: Service {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
         }
         return hash ^ base
+    }
+}
+
+extension Supervisor.Settings {
+    /// What the adaptive schedule's prices are computed from.
+    var schedulePlan: ScheduleBoard.Plan {
+        let limits: ScheduleMode.AdaptiveLimits
+        if case .adaptive(let adaptive) = schedule.mode { limits = adaptive } else { limits = .init() }
+        return ScheduleBoard.Plan(
+            interval: schedule.interval, limits: limits, tiktokCallsPerMinute: tiktokRequestsPerMinute)
     }
 }
 

@@ -44,14 +44,16 @@ public enum StatusTable {
         }
     }
 
-    /// The account table: ACCOUNT, PLATFORM, AUTO, STATE, LAST SYNC, RESULT, NEXT SYNC, POSTS,
-    /// TOKEN EXPIRES. Times are relative to `now`; the last sync also shows its local time.
+    /// The account table: ACCOUNT, PLATFORM, AUTO, STATE, LAST SYNC, RESULT, NEXT SYNC, EVERY (the
+    /// interval the schedule plans), PER DAY (the learned posts a day), POSTS, TOKEN EXPIRES. Times are relative to `now`; the last sync also shows its local time.
     public static func table(_ accounts: [AccountView], now: Date, style: TerminalStyle, timeZone: TimeZone = .current) -> String
     {
         let columns = [
             TextTable.Column("ACCOUNT"), TextTable.Column("PLATFORM"), TextTable.Column("AUTO"),
             TextTable.Column("STATE"), TextTable.Column("LAST SYNC"), TextTable.Column("RESULT"),
-            TextTable.Column("NEXT SYNC"), TextTable.Column("POSTS", alignment: .right), TextTable.Column("TOKEN EXPIRES"),
+            TextTable.Column("NEXT SYNC"), TextTable.Column("EVERY", alignment: .right),
+            TextTable.Column("PER DAY", alignment: .right), TextTable.Column("POSTS", alignment: .right),
+            TextTable.Column("TOKEN EXPIRES"),
         ]
         let rows = accounts.map { row($0, now: now, timeZone: timeZone) }
         return TextTable(columns: columns, rows: rows).render(style: style)
@@ -113,11 +115,21 @@ public enum StatusTable {
             TextTable.Cell(lastSync),
             result,
             TextTable.Cell(next),
+            TextTable.Cell(account.syncInterval.map(every) ?? "—"),
+            TextTable.Cell(String(format: "%.2f", account.postsPerDay)),
             TextTable.Cell(String(account.posts)),
             expiryCell(
                 effectiveExpiry(of: account), now: now,
                 warnWithin: account.platform == .tiktok ? TokenPolicy.refreshTokenWarning : expiryWarning),
         ]
+    }
+
+    /// A planned interval, short: `45s`, `12m`, `1h30m`.
+    static func every(_ seconds: Int) -> String {
+        if seconds < 90 { return "\(seconds)s" }
+        let minutes = Int((Double(seconds) / 60).rounded())
+        if minutes < 90 { return "\(minutes)m" }
+        return minutes % 60 == 0 ? "\(minutes / 60)h" : "\(minutes / 60)h\(minutes % 60)m"
     }
 
     private static func nextSync(_ date: Date, now: Date) -> String {

@@ -18,6 +18,10 @@ enum PostgresMigrations {
         Migration(version: 2, name: "views-for-applications", statements: views),
         Migration(version: 3, name: "insight-support", statements: insightSupport),
         Migration(version: 4, name: "ingest-function", statements: { [PostgresIngestFunction.create($0)] }),
+        // What the adaptive schedule learned about each account (PostingRhythm.text).
+        Migration(
+            version: 5, name: "schedule-model",
+            statements: { ["ALTER TABLE \($0).accounts ADD COLUMN schedule_model text"] }),
     ]
 
     /// The newest version this binary knows.

@@ -112,7 +112,8 @@ extension PostgresStore {
                 UPDATE \(unescaped: s).accounts SET state = \(schedule.state.rawValue),
                     next_sync_at = \(StoreDate.encode(schedule.nextSyncAt))::timestamptz,
                     consecutive_failures = \(schedule.consecutiveFailures),
-                    last_error = \(schedule.lastError.map(PostgresStore.withoutNUL))
+                    last_error = \(schedule.lastError.map(PostgresStore.withoutNUL)),
+                    schedule_model = COALESCE(\(schedule.rhythm?.text), schedule_model)
                 WHERE id = \(id.description)
                 """)
         }
@@ -228,7 +229,8 @@ extension AccountRecord {
             nextSyncAt: try r["next_sync_at"].decode(Date?.self),
             consecutiveFailures: try r["consecutive_failures"].decode(Int.self),
             lastError: try r["last_error"].decode(String?.self),
-            createdAt: try r["created_at"].decode(Date.self)
+            createdAt: try r["created_at"].decode(Date.self),
+            rhythm: try r["schedule_model"].decode(String?.self).flatMap(PostingRhythm.init(text:))
         )
     }
 }
