@@ -78,8 +78,11 @@ struct Simulation {
                 }
                 nextSample += Self.sampleEvery
             }
-            let date = Date(timeIntervalSince1970: now)
+            var date = Date(timeIntervalSince1970: now)
             var machine = machines[index]
+            // The queue keeps seconds since 1970; a Date counts from 2001, and the round trip can
+            // land one rounding step before the planned instant.
+            if let next = machine.nextSyncAt, next > date, next.timeIntervalSince(date) < 0.001 { date = next }
             guard case .sync = machine.handle(.wake(now: date, triggers: []), random: &random) else {
                 if let next = machine.nextSyncAt { queue.push(next.timeIntervalSince1970, index) }
                 machines[index] = machine
@@ -100,6 +103,7 @@ struct Simulation {
             let observation = SyncObservation(
                 publications: posts[from..<upTo].map { Date(timeIntervalSince1970: $0) }, changedPosts: max(0, young))
             seen[index] = upTo
+            board?.recordSync(accounts[index].id.platform, now: date)
             let prices = board?.prices(for: accounts[index].id.platform, now: date)
             _ = machine.handle(.runFinished(.succeeded, now: date, observation: observation, prices: prices), random: &random)
             board?.update(accounts[index].id, rhythm: machine.rhythm, now: date)

@@ -32,8 +32,10 @@ enum Workload {
             let zone = zones[Int.random(in: 0..<zones.count, using: &random)] * 3_600
             let windows = (0..<Int.random(in: 1...3, using: &random)).map { _ in
                 let habit = habits.weightedPick(using: &random)
-                return (centre: habit.centre + Double.random(in: -0.5...0.5, using: &random),
-                    width: Double.random(in: 0.3...1.2, using: &random))
+                return (
+                    centre: habit.centre + Double.random(in: -0.5...0.5, using: &random),
+                    width: Double.random(in: 0.3...1.2, using: &random)
+                )
             }
             let weekend = Double.random(in: 0.4...1.6, using: &random)
             var posts: [Double] = []

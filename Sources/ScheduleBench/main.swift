@@ -77,7 +77,8 @@ func main() throws {
             let patterned = Workload.patterned(
                 accounts: options.accounts ?? 10_000, from: historyStart, to: measureStart + week, seed: options.seed,
                 platform: .instagram)
-            let perDay = Double(patterned.reduce(0) { $0 + $1.posts.count }) / Double(patterned.count)
+            let perDay =
+                Double(patterned.reduce(0) { $0 + $1.posts.count }) / Double(patterned.count)
                 / ((measureStart + week - historyStart) / 86_400)
             accounts = Workload.poisson(
                 accounts: patterned.count, perDay: perDay, from: historyStart, to: measureStart + week, seed: options.seed)
@@ -130,7 +131,9 @@ func main() throws {
     }
     let name = options.trace.map { "trace \($0)" } ?? options.workload
     print("workload: \(name), \(accounts.count) accounts, one week measured after \(options.warmupDays) days of warm-up")
-    if let callsPerMinute { print("platform limit: \(callsPerMinute) calls a minute (adaptive plans for budget \(limits.budget))") }
+    if let callsPerMinute {
+        print("platform limit: \(callsPerMinute) calls a minute (adaptive plans for budget \(limits.budget))")
+    }
     print(
         "adaptive: min \(time(limits.minInterval.seconds)), max \(time(limits.maxInterval.seconds)), "
             + "mean period \(time(adaptiveInterval.seconds)) to spend fixed's calls")
@@ -145,8 +148,13 @@ func main() throws {
     }
     let p50 = adaptive.percentile(0.5) / max(fixed.percentile(0.5), 1e-9)
     let p90 = adaptive.percentile(0.9) / max(fixed.percentile(0.9), 1e-9)
-    print(String(format: "adaptive ÷ fixed: p50 %.2f, p90 %.2f, calls %.3f", p50, p90, Double(adaptive.calls) / Double(max(fixed.calls, 1))))
-    print(String(format: "(simulated in %.1f s)", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+    print(
+        String(
+            format: "adaptive ÷ fixed: p50 %.2f, p90 %.2f, calls %.3f", p50, p90,
+            Double(adaptive.calls) / Double(max(fixed.calls, 1))))
+    print(
+        String(
+            format: "(simulated in %.1f s)", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
 }
 
 extension String {

@@ -12,7 +12,9 @@ extension ConfigurationLoader {
     static let httpKeys = ["listen", "max_body"]
     /// The valid keys of `sync`.
     static let syncKeys = [
-        "interval", "schedule", "min_interval", "max_interval", "budget", "jitter", "lookback", "max_concurrent", "deadline", "backoff", "restart"]
+        "interval", "schedule", "min_interval", "max_interval", "budget", "jitter", "lookback", "max_concurrent", "deadline",
+        "backoff", "restart",
+    ]
     /// The valid keys of `sync.backoff`.
     static let backoffKeys = ["min", "max"]
     /// The valid keys of `sync.restart`.

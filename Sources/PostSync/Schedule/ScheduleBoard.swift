@@ -26,7 +26,9 @@ public final class ScheduleBoard: Sendable {
     private struct State {
         var plan: Plan
         var budgets: [Platform: ScheduleBudget] = [:]
+        /// The unscaled prices, as computed from the budgets.
         var prices: [Platform: (prices: SchedulePrices, at: Date)] = [:]
+        var spend: [Platform: ScheduleSpend] = [:]
     }
 
     /// How long computed prices are used.
@@ -49,19 +51,34 @@ public final class ScheduleBoard: Sendable {
         }
     }
 
-    /// The prices for `platform`'s accounts at `now`.
+    /// The prices for `platform`'s accounts at `now`, corrected by what the syncs cost.
     public func prices(for platform: Platform, now: Date) -> SchedulePrices {
         state.withLock { state in
-            if let cached = state.prices[platform], abs(now.timeIntervalSince(cached.at)) < Self.refreshEvery {
-                return cached.prices
-            }
-            let plan = state.plan
-            let prices = (state.budgets[platform] ?? ScheduleBudget()).prices(
-                interval: plan.interval, limits: plan.limits,
-                callsPerMinute: platform == .tiktok ? plan.tiktokCallsPerMinute : nil)
-            state.prices[platform] = (prices, now)
-            return prices
+            let base = Self.basePrices(&state, platform, now: now)
+            state.spend[platform, default: ScheduleSpend()].roll(to: now, expectedCalls: base.expectedCalls)
+            return base.scaled(by: state.spend[platform]?.factor ?? 1)
         }
+    }
+
+    /// Counts a sync of one of `platform`'s accounts at `now`, whatever asked for it (the
+    /// schedule, a webhook, an operator): they all spend the same calls.
+    public func recordSync(_ platform: Platform, now: Date) {
+        state.withLock { state in
+            let base = Self.basePrices(&state, platform, now: now)
+            state.spend[platform, default: ScheduleSpend()].record(at: now, expectedCalls: base.expectedCalls)
+        }
+    }
+
+    private static func basePrices(_ state: inout State, _ platform: Platform, now: Date) -> SchedulePrices {
+        if let cached = state.prices[platform], abs(now.timeIntervalSince(cached.at)) < refreshEvery {
+            return cached.prices
+        }
+        let plan = state.plan
+        let prices = (state.budgets[platform] ?? ScheduleBudget()).prices(
+            interval: plan.interval, limits: plan.limits,
+            callsPerMinute: platform == .tiktok ? plan.tiktokCallsPerMinute : nil)
+        state.prices[platform] = (prices, now)
+        return prices
     }
 
     /// New settings (SIGHUP): prices are recomputed on the next ask.

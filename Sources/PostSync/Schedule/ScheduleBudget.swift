@@ -87,21 +87,26 @@ public struct ScheduleBudget: Sendable, Equatable {
         }
         if headroom < limits.budget { target *= max(0.1, headroom / limits.budget) }
 
+        // Each hour's occupied rate classes only (accounts cluster in a few of the 128).
+        let centre = Self.centre
+        var occupied: [[(rate: Double, accounts: Double)]] = Array(repeating: [], count: HourOfWeek.count)
+        for hour in 0..<HourOfWeek.count {
+            let base = hour * Self.classes
+            for rateClass in 0..<Self.classes where histogram[base + rateClass] > 0 {
+                occupied[hour].append((centre[rateClass], histogram[base + rateClass]))
+            }
+        }
+        let (lowest, highest) = (1 / cap, 1 / minimum)
         func calls(hour: Int, price: Double) -> Double {
             var sum = 0.0
-            let base = hour * Self.classes
-            for rateClass in 0..<Self.classes {
-                let accounts = histogram[base + rateClass]
-                guard accounts > 0 else { continue }
-                sum += accounts * min(max(Self.centre[rateClass] / price, 1 / cap), 1 / minimum)
-            }
+            for entry in occupied[hour] { sum += entry.accounts * min(max(entry.rate / price, lowest), highest) }
             return sum
         }
         /// The price at which `calls` falls to `goal` (calls fall as the price rises).
         func solve(_ goal: Double, _ calls: (Double) -> Double) -> Double {
             var low = -8.0
             var high = 6.0
-            for _ in 0..<48 {
+            for _ in 0..<36 {
                 let middle = (low + high) / 2
                 if calls(pow(10, middle)) > goal { low = middle } else { high = middle }
             }
@@ -115,9 +120,10 @@ public struct ScheduleBudget: Sendable, Equatable {
         let weekly = solve(target * Double(HourOfWeek.count)) { price in
             (0..<HourOfWeek.count).reduce(0) { $0 + calls(hour: $1, price: max(price, floors[$1])) }
         }
+        let hourly = floors.map { max($0, weekly) }
         return SchedulePrices(
-            hourly: floors.map { max($0, weekly) }, cap: cap * 3_600, minimum: minimum * 3_600,
-            budgetRatio: min(1, target / demand))
+            hourly: hourly, cap: cap * 3_600, minimum: minimum * 3_600, budgetRatio: min(1, target / demand),
+            expectedCalls: (0..<HourOfWeek.count).map { calls(hour: $0, price: hourly[$0]) })
     }
 
     /// The rate class of a rate (posts per hour).

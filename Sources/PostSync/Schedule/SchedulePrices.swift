@@ -18,9 +18,15 @@ public struct SchedulePrices: Sendable, Equatable {
     public var minimum: TimeInterval
     /// Calls the budget allows ÷ calls `interval` would need (1 when it allows them all).
     public var budgetRatio: Double
+    /// The calls each hour of the week should see at these prices, from what the accounts
+    /// learned (the board compares what it sees with this; empty: not known).
+    public var expectedCalls: [Double]
 
     /// Creates prices.
-    public init(hourly: [Double], cap: TimeInterval, minimum: TimeInterval, budgetRatio: Double = 1) {
+    public init(
+        hourly: [Double], cap: TimeInterval, minimum: TimeInterval, budgetRatio: Double = 1, expectedCalls: [Double] = []
+    ) {
+        self.expectedCalls = expectedCalls
         self.hourly = hourly
         self.cap = cap
         self.minimum = minimum
@@ -36,6 +42,14 @@ public struct SchedulePrices: Sendable, Equatable {
         return SchedulePrices(
             hourly: Array(repeating: price, count: HourOfWeek.count), cap: limits.maxInterval.seconds,
             minimum: limits.minInterval.seconds)
+    }
+
+    /// The same prices, `factor` times as high (fewer calls).
+    func scaled(by factor: Double) -> SchedulePrices {
+        guard factor != 1 else { return self }
+        var scaled = self
+        scaled.hourly = hourly.map { $0 * factor }
+        return scaled
     }
 
     /// Syncs per hour for an account worth `rate` posts per hour in `hour`.
