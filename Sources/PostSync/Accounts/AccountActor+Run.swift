@@ -55,10 +55,11 @@ extension AccountActor {
             SyncObservation(publications: $0.fetch.posts.compactMap(\.publishedAt), changedPosts: $0.ingest.synced)
         }
         // The adaptive schedule's board counts what was spent, whoever asked for the run.
-        if calls.value > 0, case .adaptive = machine.settings.mode {
-            environment.schedule?.recordSync(id.platform, now: finished)
+        var prices: SchedulePrices?
+        if case .adaptive = machine.settings.mode, let board = environment.schedule {
+            if calls.value > 0 { board.recordSync(id.platform, now: finished) }
+            prices = board.prices(for: id.platform, now: finished)
         }
-        let prices = environment.schedule?.prices(for: id.platform, now: finished)
         let next = handle(.runFinished(outcome, now: finished, observation: observation ?? .none, prices: prices))
         if outcome.status != .error { record.lastSyncAt = finished }
         let entry = SyncLogEntry(
