@@ -20,7 +20,10 @@ extension Daemon {
             return
         }
         let restartOnly = Self.restartOnlyChanges(from: configuration, to: new)
-        await supervisor.reconfigure(Self.supervisorSettings(new))
+        var settings = Self.supervisorSettings(new)
+        // The TikTok limiter keeps its limit until a restart, so the schedule plans under that one.
+        settings.tiktokRequestsPerMinute = configuration.tiktok.requestsPerMinute
+        await supervisor.reconfigure(settings)
         listenerSecrets.set(Self.listenerSecrets(new))
         current.withLock { $0 = new }
         logger.info("configuration reloaded", metadata: ["sync.interval": "\(DurationText.format(new.sync.interval))"])

@@ -197,7 +197,6 @@ import Testing
             budget.update(AccountID(platform: .instagram, externalID: "\(index)"), rhythm: r, now: now)
         }
         let prices = budget.prices(interval: .seconds(900), limits: limits, callsPerMinute: nil)
-        #expect(prices.budgetRatio == 1)
         let weekly = rhythms.reduce(0.0) { sum, r in
             let rates = r.weeklyRates()
             return sum + (0..<168).reduce(0.0) { $0 + prices.syncsPerHour(rate: rates[$1], hour: $1) }
@@ -259,5 +258,59 @@ extension Calendar {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         return calendar
+    }
+}
+
+/// The board's correction of its prices by what the syncs cost (`ScheduleSpend`), and hostile
+/// stored text.
+@Suite struct ScheduleSpendTests {
+    let monday = Date(timeIntervalSince1970: 1_795_996_800)
+
+    /// Should raise the prices while more syncs happen than the prices expected, lower them
+    /// while fewer do, and ignore hours without any sync (an outage).
+    @Test func correctsTowardsTheExpectedCalls() {
+        let expected = [Double](repeating: 100, count: 168)
+        var spend = ScheduleSpend()
+        for hour in 0..<12 {
+            for minute in 0..<150 {
+                spend.record(at: monday.addingTimeInterval(Double(hour) * 3_600 + Double(minute) * 20), expectedCalls: expected)
+            }
+        }
+        let raised = spend.factor
+        #expect(raised > 1.2, "150 calls an hour against 100 expected: \(raised)")
+        // Six silent hours (the database was down) change nothing.
+        spend.roll(to: monday.addingTimeInterval(18 * 3_600), expectedCalls: expected)
+        #expect(spend.factor == raised)
+        for hour in 18..<40 {
+            for minute in 0..<50 {
+                spend.record(at: monday.addingTimeInterval(Double(hour) * 3_600 + Double(minute) * 60), expectedCalls: expected)
+            }
+        }
+        #expect(spend.factor < raised, "50 calls an hour against 100: \(spend.factor)")
+    }
+
+    /// Should never scale a price below the floor that keeps an hour under the platform's limit.
+    @Test func correctionKeepsTheLimit() {
+        let prices = SchedulePrices(
+            hourly: [Double](repeating: 2, count: 168), cap: 3_600, minimum: 60,
+            floors: [Double](repeating: 2, count: 168))
+        #expect(prices.scaled(by: 0.25).hourly.allSatisfy { $0 == 2 })
+        #expect(prices.scaled(by: 2).hourly.allSatisfy { $0 == 4 })
+    }
+
+    /// Should refuse stored text whose numbers could not be written back (NaN, infinities,
+    /// instants millions of years away) and keep at most the newest young posts.
+    @Test func hostileText() throws {
+        for bad in [
+            "r1 0 - - 0 - 1 nan -", "r1 0 - - 0 - 1 inf -", "r1 0 1e300 - 0 - 1 - -", "r1 nan - - 0 - 1 - -",
+            "r1 0 - -1e20 0 - 1 - -", "r1 0 - - 0 9e99 1 - -",
+        ] {
+            #expect(PostingRhythm(text: bad) == nil, "\(bad)")
+        }
+        let many = (0..<50).map { String(1_795_000_000 + $0) }.joined(separator: ",")
+        let rhythm = try #require(PostingRhythm(text: "r1 0 - - 0 - 1 \(many) -"))
+        #expect(rhythm.young.count == PostingRhythm.maxYoung)
+        #expect(rhythm.young.last == Date(timeIntervalSince1970: 1_795_000_049))
+        #expect(PostingRhythm(text: rhythm.text) == rhythm)
     }
 }

@@ -219,6 +219,9 @@ import Testing
             #expect(metrics.contentType == "text/plain; version=0.0.4; charset=utf-8")
             let samples = try PrometheusText.parse(metrics.text).samples
             #expect(samples.sum("postsync_accounts", ["state": "idle"]) == 2)
+            // The budget allows every account its interval (no TikTok limit is near).
+            #expect(samples.sum("postsync_schedule_budget_ratio", ["platform": "tiktok"]) == 1)
+            #expect(samples.sum("postsync_schedule_budget_ratio", ["platform": "instagram"]) == 1)
             #expect(samples.sum("postsync_syncs_total", [:]) == 0, "the fixture's supervisor records no metrics")
 
             for (method, path) in [

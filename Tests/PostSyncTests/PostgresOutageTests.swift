@@ -27,6 +27,7 @@ import Testing
                       url: \(server.url)
                       tls: disable
                     sync:
+                      schedule: fixed
                       interval: 1s
                       jitter: 0
                       backoff:

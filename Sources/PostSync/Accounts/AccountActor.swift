@@ -102,7 +102,7 @@ public actor AccountActor {
     /// The account as `status` shows it (no token).
     public func view(posts: Int, lastStatus: SyncStatus?) -> AccountView {
         var view = AccountView(record: record, state: machine.state, lastStatus: lastStatus, posts: posts)
-        view.syncInterval = Int(machine.plannedInterval.rounded())
+        view.syncInterval = machine.isActive ? Int(machine.plannedInterval.rounded()) : nil
         view.postsPerDay = machine.rhythm.postsPerDay
         return view
     }

@@ -181,8 +181,13 @@ public struct AccountStateMachine: Sendable, Equatable {
             // one from the next sync on.
             let shorter = settings.interval < self.settings.interval
             self.settings = settings
-            guard shorter, state == .idle, let next = nextSyncAt else { return .none }
-            nextSyncAt = min(next, now.addingTimeInterval(jitteredInterval(using: &random)))
+            guard state == .idle, let next = nextSyncAt else { return .none }
+            if shorter { nextSyncAt = min(next, now.addingTimeInterval(jitteredInterval(using: &random))) }
+            // The adaptive guarantee holds from now on, whatever the old settings planned.
+            if case .adaptive(let limits) = settings.mode {
+                nextSyncAt = min(
+                    nextSyncAt ?? next, now.addingTimeInterval(limits.fitted(to: settings.interval).maxInterval.seconds))
+            }
             return .none
         }
     }
@@ -251,8 +256,7 @@ public struct AccountStateMachine: Sendable, Equatable {
             lastError = nil
             state = autoSync ? .idle : .paused
             rhythm.observe(observation, now: now)
-            let interval = plan(now: now, prices: prices, random: &random)
-            nextSyncAt = autoSync ? now.addingTimeInterval(interval) : nil
+            nextSyncAt = autoSync ? now.addingTimeInterval(plan(now: now, prices: prices, random: &random)) : nil
         case .failed(let message, let retryAfter):
             backOff(message, retryAfter: retryAfter, now: now, random: &random)
         case .crashed(let message):

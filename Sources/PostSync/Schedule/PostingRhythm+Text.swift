@@ -21,11 +21,17 @@ extension PostingRhythm {
     public init?(text: String) {
         let fields = text.split(separator: " ", omittingEmptySubsequences: false)
         guard fields.count == 9, fields[0] == "r1" else { return nil }
+        // A database column: only finite instants within a few thousand years, so that writing
+        // them back (whole seconds) cannot trap.
+        func seconds(_ field: Substring) -> Double? {
+            guard let value = Double(field), value.isFinite, abs(value) < 1e11 else { return nil }
+            return value
+        }
         func instant(_ field: Substring) -> Date?? {
             if field == "-" { return .some(nil) }
-            return Double(field).map { .some(Date(timeIntervalSince1970: $0)) } ?? nil
+            return seconds(field).map { .some(Date(timeIntervalSince1970: $0)) } ?? nil
         }
-        guard let exposure = Double(fields[1]), exposure.isFinite, exposure >= 0,
+        guard let exposure = Double(fields[1]), exposure.isFinite, exposure >= 0, exposure < 1e7,
             let updatedAt = instant(fields[2]), let newest = instant(fields[3]),
             let excitation = Double(fields[4]), excitation.isFinite, excitation >= 0,
             let excitedAt = instant(fields[5]),
@@ -40,9 +46,10 @@ extension PostingRhythm {
         self.motion = motion
         if fields[7] != "-" {
             for item in fields[7].split(separator: ",") {
-                guard let seconds = Double(item) else { return nil }
-                young.append(Date(timeIntervalSince1970: seconds))
+                guard let value = seconds(item) else { return nil }
+                young.append(Date(timeIntervalSince1970: value))
             }
+            young = Array(young.sorted().suffix(Self.maxYoung))
         }
         if fields[8] != "-" {
             for item in fields[8].split(separator: ",") {

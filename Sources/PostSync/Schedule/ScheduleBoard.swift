@@ -92,8 +92,10 @@ public final class ScheduleBoard: Sendable {
 
     /// Each platform's last budget ratio (`postsync_schedule_budget_ratio`).
     public func budgetRatios(now: Date) -> [Platform: Double] {
-        var ratios: [Platform: Double] = [:]
-        for platform in [Platform.instagram, .tiktok] { ratios[platform] = prices(for: platform, now: now).budgetRatio }
-        return ratios
+        state.withLock { state in
+            var ratios: [Platform: Double] = [:]
+            for platform in Platform.allCases { ratios[platform] = Self.basePrices(&state, platform, now: now).budgetRatio }
+            return ratios
+        }
     }
 }

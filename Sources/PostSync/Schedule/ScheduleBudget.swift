@@ -123,7 +123,7 @@ public struct ScheduleBudget: Sendable, Equatable {
         let hourly = floors.map { max($0, weekly) }
         return SchedulePrices(
             hourly: hourly, cap: cap * 3_600, minimum: minimum * 3_600, budgetRatio: min(1, target / demand),
-            expectedCalls: (0..<HourOfWeek.count).map { calls(hour: $0, price: hourly[$0]) })
+            expectedCalls: (0..<HourOfWeek.count).map { calls(hour: $0, price: hourly[$0]) }, floors: floors)
     }
 
     /// The rate class of a rate (posts per hour).

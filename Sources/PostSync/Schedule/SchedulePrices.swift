@@ -21,12 +21,17 @@ public struct SchedulePrices: Sendable, Equatable {
     /// The calls each hour of the week should see at these prices, from what the accounts
     /// learned (the board compares what it sees with this; empty: not known).
     public var expectedCalls: [Double]
+    /// The lowest price each hour may have without going over the platform's limit × budget
+    /// (zeros when no limit counts calls); a correction never goes below it.
+    public var floors: [Double]
 
     /// Creates prices.
     public init(
-        hourly: [Double], cap: TimeInterval, minimum: TimeInterval, budgetRatio: Double = 1, expectedCalls: [Double] = []
+        hourly: [Double], cap: TimeInterval, minimum: TimeInterval, budgetRatio: Double = 1, expectedCalls: [Double] = [],
+        floors: [Double] = []
     ) {
         self.expectedCalls = expectedCalls
+        self.floors = floors
         self.hourly = hourly
         self.cap = cap
         self.minimum = minimum
@@ -48,7 +53,9 @@ public struct SchedulePrices: Sendable, Equatable {
     func scaled(by factor: Double) -> SchedulePrices {
         guard factor != 1 else { return self }
         var scaled = self
-        scaled.hourly = hourly.map { $0 * factor }
+        scaled.hourly = hourly.indices.map { hour in
+            max(hourly[hour] * factor, floors.indices.contains(hour) ? floors[hour] : 0)
+        }
         return scaled
     }
 

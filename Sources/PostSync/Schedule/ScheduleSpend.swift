@@ -66,10 +66,12 @@ public struct ScheduleSpend: Sendable, Equatable {
 
     /// Compares the finished hours (not the current one) and moves the factor.
     private mutating func correct() {
-        let finished = seen.count - 1
-        guard finished >= Self.minimumHours else { return }
-        let actual = Double(seen.prefix(finished).reduce(0, +))
-        let wanted = expected.prefix(finished).reduce(0, +)
+        // Hours without a single sync (a database outage, a stopped daemon) say nothing about
+        // what the plan costs, so only hours that saw syncs are compared.
+        let finished = (0..<(seen.count - 1)).filter { seen[$0] > 0 }
+        guard finished.count >= Self.minimumHours else { return }
+        let actual = Double(finished.reduce(0) { $0 + seen[$1] })
+        let wanted = finished.reduce(0.0) { $0 + expected[$1] }
         guard actual > 0, wanted > 0 else { return }
         let ratio = actual / wanted
         factor = min(max(factor * pow(ratio, Self.gain), Self.factorRange.lowerBound), Self.factorRange.upperBound)
