@@ -314,3 +314,20 @@ extension Calendar {
         #expect(PostingRhythm(text: rhythm.text) == rhythm)
     }
 }
+
+extension ScheduleSpendTests {
+    /// Should take syncs before any prices are known (no expected calls yet), hour after hour,
+    /// without failing, and start comparing once they are.
+    @Test func syncsBeforePricesAreKnown() {
+        var spend = ScheduleSpend()
+        for hour in 0..<30 { spend.record(at: monday.addingTimeInterval(Double(hour) * 1_800), expectedCalls: []) }
+        #expect(spend.factor == 1)
+        let expected = [Double](repeating: 1, count: 168)
+        for hour in 15..<40 {
+            for minute in 0..<3 {
+                spend.record(at: monday.addingTimeInterval(Double(hour) * 3_600 + Double(minute) * 60), expectedCalls: expected)
+            }
+        }
+        #expect(spend.factor > 1)
+    }
+}

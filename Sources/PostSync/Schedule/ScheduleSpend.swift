@@ -68,6 +68,7 @@ public struct ScheduleSpend: Sendable, Equatable {
     private mutating func correct() {
         // Hours without a single sync (a database outage, a stopped daemon) say nothing about
         // what the plan costs, so only hours that saw syncs are compared.
+        guard seen.count > 1 else { return }
         let finished = (0..<(seen.count - 1)).filter { seen[$0] > 0 }
         guard finished.count >= Self.minimumHours else { return }
         let actual = Double(finished.reduce(0) { $0 + seen[$1] })
