@@ -103,8 +103,7 @@ struct Simulation {
             let observation = SyncObservation(
                 publications: posts[from..<upTo].map { Date(timeIntervalSince1970: $0) }, changedPosts: max(0, young))
             seen[index] = upTo
-            board?.recordSync(accounts[index].id.platform, now: date)
-            let prices = board?.prices(for: accounts[index].id.platform, now: date)
+            let prices = board?.prices(for: accounts[index].id.platform, now: date, recordingSync: true)
             _ = machine.handle(.runFinished(.succeeded, now: date, observation: observation, prices: prices), random: &random)
             board?.update(accounts[index].id, rhythm: machine.rhythm, now: date)
             if now >= measureStart, now < end {

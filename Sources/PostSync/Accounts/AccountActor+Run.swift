@@ -57,8 +57,7 @@ extension AccountActor {
         // The adaptive schedule's board counts what was spent, whoever asked for the run.
         var prices: SchedulePrices?
         if case .adaptive = machine.settings.mode, let board = environment.schedule {
-            if calls.value > 0 { board.recordSync(id.platform, now: finished) }
-            prices = board.prices(for: id.platform, now: finished)
+            prices = board.prices(for: id.platform, now: finished, recordingSync: calls.value > 0)
         }
         let next = handle(.runFinished(outcome, now: finished, observation: observation ?? .none, prices: prices))
         if outcome.status != .error { record.lastSyncAt = finished }

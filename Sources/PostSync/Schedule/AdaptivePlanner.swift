@@ -34,11 +34,4 @@ public enum AdaptivePlanner {
         }
         return prices.cap
     }
-
-    /// The interval an account is planned for right now (`status` `syncInterval`): the inverse
-    /// of its sync rate at `now`, without jitter.
-    public static func currentInterval(rhythm: PostingRhythm, now: Date, prices: SchedulePrices) -> TimeInterval {
-        let rate = rhythm.rate(at: now, weekly: rhythm.weeklyRates())
-        return 3_600 / prices.syncsPerHour(rate: rate, hour: HourOfWeek.of(now))
-    }
 }

@@ -52,20 +52,17 @@ public final class ScheduleBoard: Sendable {
     }
 
     /// The prices for `platform`'s accounts at `now`, corrected by what the syncs cost.
-    public func prices(for platform: Platform, now: Date) -> SchedulePrices {
+    /// - Parameter recordingSync: Counts a sync at `now` first, whatever asked for it (the
+    ///   schedule, a webhook, an operator): they all spend the same calls.
+    public func prices(for platform: Platform, now: Date, recordingSync: Bool = false) -> SchedulePrices {
         state.withLock { state in
             let base = Self.basePrices(&state, platform, now: now)
-            state.spend[platform, default: ScheduleSpend()].roll(to: now, expectedCalls: base.expectedCalls)
+            if recordingSync {
+                state.spend[platform, default: ScheduleSpend()].record(at: now, expectedCalls: base.expectedCalls)
+            } else {
+                state.spend[platform, default: ScheduleSpend()].roll(to: now, expectedCalls: base.expectedCalls)
+            }
             return base.scaled(by: state.spend[platform]?.factor ?? 1)
-        }
-    }
-
-    /// Counts a sync of one of `platform`'s accounts at `now`, whatever asked for it (the
-    /// schedule, a webhook, an operator): they all spend the same calls.
-    public func recordSync(_ platform: Platform, now: Date) {
-        state.withLock { state in
-            let base = Self.basePrices(&state, platform, now: now)
-            state.spend[platform, default: ScheduleSpend()].record(at: now, expectedCalls: base.expectedCalls)
         }
     }
 

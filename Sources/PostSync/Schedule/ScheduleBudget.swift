@@ -67,10 +67,8 @@ public struct ScheduleBudget: Sendable, Equatable {
     ///   - limits: `min_interval`, `max_interval`, `budget`.
     ///   - callsPerMinute: The platform's limit on sync calls per minute (nil: none that counts
     ///     calls, as for Meta, whose limits are per account and enforced from the usage headers).
-    ///   - headroom: The fraction of the platform's own limit still free (Meta's usage headers:
-    ///     1 − usage); the plan shrinks when it falls under `budget`.
     public func prices(
-        interval: Duration, limits: ScheduleMode.AdaptiveLimits, callsPerMinute: Int?, headroom: Double = 1
+        interval: Duration, limits: ScheduleMode.AdaptiveLimits, callsPerMinute: Int?
     ) -> SchedulePrices {
         let count = Double(accounts)
         guard count > 0 else { return .standalone(interval: interval, limits: limits) }
@@ -85,7 +83,6 @@ public struct ScheduleBudget: Sendable, Equatable {
             target = min(target, hardLimit)
             if count / cap > hardLimit { cap = 2 * count / hardLimit }
         }
-        if headroom < limits.budget { target *= max(0.1, headroom / limits.budget) }
 
         // Each hour's occupied rate classes only (accounts cluster in a few of the 128).
         let centre = Self.centre
