@@ -26,6 +26,7 @@ extension Daemon {
         await supervisor.reconfigure(settings)
         listenerSecrets.set(Self.listenerSecrets(new))
         current.withLock { $0 = new }
+        connect.reconfigure(new)
         logger.info("configuration reloaded", metadata: ["sync.interval": "\(DurationText.format(new.sync.interval))"])
         if !restartOnly.isEmpty {
             logger.warning(

@@ -32,6 +32,8 @@ public final class Daemon: Sendable {
     public let supervisor: Supervisor
     /// Prometheus metrics.
     public let metrics: DaemonMetrics
+    /// The OAuth connect flows (CONTRACT section 11).
+    public let connect: ConnectService
     /// The injected clock.
     let clock: any DaemonClock
     let httpClient: HTTPClient
@@ -113,6 +115,8 @@ public final class Daemon: Sendable {
             store: store, recorder: recorder, clients: clients, settings: Self.supervisorSettings(configuration),
             maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger,
             onLateness: { metrics.lateness($0) })
+        connect = ConnectService(
+            supervisor: supervisor, transport: transport, configuration: configuration, clock: clock, logger: logger)
         do {
             try await recorder.reconcile()
         } catch {
@@ -141,13 +145,14 @@ public final class Daemon: Sendable {
     ) -> [any Service] {
         let api = ControlAPI(
             supervisor: supervisor, store: store, syncLog: syncLog, clock: clock, startedAt: clock.now, logger: logger,
-            vault: vault)
+            vault: vault, connect: connect)
         let control = ControlServer(
             api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onControlReady)
         var services: [any Service] = [supervisor, HeartbeatService(supervisor: supervisor, clock: clock), control]
         if case .address(let host, let port) = configuration.http.listen {
             let listener = HTTPListenerAPI(
-                supervisor: supervisor, secrets: listenerSecrets, metrics: metrics, clock: clock, logger: logger)
+                supervisor: supervisor, secrets: listenerSecrets, metrics: metrics, clock: clock, logger: logger,
+                connect: connect)
             services.append(
                 HTTPListenerServer(
                     api: listener, host: host, port: port, maxBody: configuration.http.maxBody, logger: logger,

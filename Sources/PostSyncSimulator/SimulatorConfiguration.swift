@@ -15,8 +15,14 @@ public struct SimulatorConfiguration: Sendable {
     public var tiktokClientKey: String
     /// The TikTok `client_secret` accepted by `/v2/oauth/token/`.
     public var tiktokClientSecret: String
-    /// The Instagram app secret, the key of `X-Hub-Signature-256` on delivered webhooks.
+    /// The Instagram app secret, the key of `X-Hub-Signature-256` on delivered webhooks, and
+    /// the `client_secret` the OAuth code exchanges accept.
     public var instagramAppSecret: String
+    /// The Meta app id (`client_id`) the OAuth dialogs and code exchanges accept.
+    public var instagramAppId = "990000000000001"
+    /// How long an OAuth authorization code can be exchanged (Meta: one hour; TikTok documents
+    /// no figure, so the same).
+    public var oauthCodeLifetime: TimeInterval = 3_600
     /// Lifetime of an Instagram long-lived token (60 days).
     public var instagramTokenLifetime: TimeInterval
     /// Lifetime of a TikTok access token (the newest TikTok docs say 2 hours).

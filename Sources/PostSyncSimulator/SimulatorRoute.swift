@@ -18,6 +18,20 @@ enum SimulatorRoute: Equatable, Sendable {
     case tiktokUserInfo
     /// `POST /v2/oauth/token/`
     case tiktokOAuthToken
+    /// `GET /oauth/authorize` (Instagram Login's consent screen)
+    case instagramAuthorize
+    /// `POST /oauth/access_token` (Instagram Login's code exchange, api.instagram.com)
+    case instagramCodeExchange
+    /// `GET /access_token?grant_type=ig_exchange_token`
+    case instagramExchangeToken
+    /// `GET /{version}/dialog/oauth` (Facebook Login's consent screen)
+    case facebookDialog
+    /// `GET /{version}/oauth/access_token` (code exchange and `fb_exchange_token`)
+    case facebookToken
+    /// `GET /{version}/me/accounts`
+    case facebookPages
+    /// `GET /v2/auth/authorize/` (TikTok's consent screen)
+    case tiktokAuthorize
     /// Anything under `/_sim/`; `action` is the rest of the path (`accounts`, `fault`, …).
     case admin(action: String)
     /// No such endpoint.
@@ -34,6 +48,13 @@ enum SimulatorRoute: Equatable, Sendable {
         case .tiktokVideoQuery: "tiktok.video.query"
         case .tiktokUserInfo: "tiktok.user.info"
         case .tiktokOAuthToken: "tiktok.oauth.token"
+        case .instagramAuthorize: "instagram.oauth.authorize"
+        case .instagramCodeExchange: "instagram.oauth.token"
+        case .instagramExchangeToken: "instagram.oauth.exchange"
+        case .facebookDialog: "instagram.facebook.dialog"
+        case .facebookToken: "instagram.facebook.token"
+        case .facebookPages: "instagram.facebook.pages"
+        case .tiktokAuthorize: "tiktok.oauth.authorize"
         case .admin(let action): "admin.\(action)"
         case .notFound: "unknown"
         }
@@ -42,8 +63,10 @@ enum SimulatorRoute: Equatable, Sendable {
     /// `"instagram"`, `"tiktok"`, or nil for admin and unknown routes.
     var platform: String? {
         switch self {
-        case .instagramMedia, .instagramInsights, .instagramUser, .instagramRefresh: "instagram"
-        case .tiktokVideoList, .tiktokVideoQuery, .tiktokUserInfo, .tiktokOAuthToken: "tiktok"
+        case .instagramMedia, .instagramInsights, .instagramUser, .instagramRefresh, .instagramAuthorize,
+            .instagramCodeExchange, .instagramExchangeToken, .facebookDialog, .facebookToken, .facebookPages:
+            "instagram"
+        case .tiktokVideoList, .tiktokVideoQuery, .tiktokUserInfo, .tiktokOAuthToken, .tiktokAuthorize: "tiktok"
         case .admin, .notFound: nil
         }
     }
@@ -61,6 +84,8 @@ enum SimulatorRoute: Equatable, Sendable {
         case ("POST", "v2/video/query"): return .tiktokVideoQuery
         case ("GET", "v2/user/info"): return .tiktokUserInfo
         case ("POST", "v2/oauth/token"): return .tiktokOAuthToken
+        case ("GET", "v2/auth/authorize"): return .tiktokAuthorize
+        case ("POST", "oauth/access_token"): return .instagramCodeExchange
         default: break
         }
         guard method == "GET" else { return .notFound }
@@ -69,6 +94,11 @@ enum SimulatorRoute: Equatable, Sendable {
             rest.removeFirst()
         }
         if rest == ["refresh_access_token"] { return .instagramRefresh }
+        if rest == ["oauth", "authorize"] { return .instagramAuthorize }
+        if rest == ["access_token"] { return .instagramExchangeToken }
+        if rest == ["dialog", "oauth"] { return .facebookDialog }
+        if rest == ["oauth", "access_token"] { return .facebookToken }
+        if rest == ["me", "accounts"] { return .facebookPages }
         if rest.count == 2, rest[1] == "media" { return .instagramMedia(userId: rest[0]) }
         if rest.count == 2, rest[1] == "insights" { return .instagramInsights(mediaId: rest[0]) }
         if rest.count == 1, rest[0] == "me" || isNumeric(rest[0]) { return .instagramUser(userId: rest[0]) }

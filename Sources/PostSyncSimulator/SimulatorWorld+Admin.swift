@@ -12,6 +12,7 @@ extension SimulatorWorld {
     /// | `POST /_sim/metrics?account=…[&post=ID][&likes=N&comments=N&views=N&shares=N]` | bump (+1 like on the newest post) or set metrics; answers the post |
     /// | `POST /_sim/expire?account=…`, `POST /_sim/revoke?account=…`, `POST /_sim/reauthorize?account=…` | token changes; answers the account |
     /// | `GET /_sim/fault`, `PUT /_sim/fault?endpoint=E` (body: `SimulatorFault`), `DELETE /_sim/fault?endpoint=E` | faults |
+    /// | `POST /_sim/oauth/expire-codes` | every OAuth code handed out so far is expired |
     /// | `GET /_sim/stats` | `{"tiktokOverLimit": n, "requests": n}` |
     /// | `POST /_sim/webhook?account=…&event=E[&post=ID]` | deliver one webhook now (needs a webhook URL); answers 202 and the event |
     func handleAdmin(action: String, request: SimulatorHTTPRequest) -> SimulatorHTTPResponse {
@@ -20,6 +21,8 @@ extension SimulatorWorld {
             return .encoded(200, accounts())
         case ("GET", "requests"):
             return .encoded(200, requestLog())
+        case ("POST", "oauth/expire-codes"):
+            return .encoded(200, ["expired": expireOAuthCodes()])
         case ("GET", "stats"):
             // Requests that went beyond the platforms' own limits: a daemon that overruns them shows here.
             return .encoded(200, ["tiktokOverLimit": overLimitCount(), "requests": requestCount()])

@@ -56,11 +56,12 @@ extension SimulatorWorld {
         return accountList[index]
     }
 
-    /// Issues a new Instagram long-lived token; older tokens are left alone.
-    func issueInstagramToken(accountIndex index: Int, now: Date) -> String {
+    /// Issues a new Instagram long-lived token (or a Page token, with its own lifetime); older
+    /// tokens are left alone.
+    func issueInstagramToken(accountIndex index: Int, now: Date, lifetime: TimeInterval? = nil) -> String {
         let prefix = accountList[index].login == "instagram" ? "IGAA" : "EAAB"
         let token = prefix + rng.hex(96)
-        let expiresAt = now.addingTimeInterval(configuration.instagramTokenLifetime)
+        let expiresAt = now.addingTimeInterval(lifetime ?? configuration.instagramTokenLifetime)
         instagramTokens[token] = InstagramToken(
             accountKey: accountList[index].key, issuedAt: now, expiresAt: expiresAt, revoked: false)
         accountList[index].accessToken = token

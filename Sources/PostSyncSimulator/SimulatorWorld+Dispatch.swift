@@ -47,6 +47,13 @@ extension SimulatorWorld {
         case .tiktokVideoQuery: tiktokVideoQuery(request, now: now)
         case .tiktokUserInfo: tiktokUserInfo(request, now: now)
         case .tiktokOAuthToken: tiktokOAuthToken(request, now: now)
+        case .instagramAuthorize: oauthAuthorize(request, flow: "instagram", now: now)
+        case .facebookDialog: oauthAuthorize(request, flow: "facebook", now: now)
+        case .tiktokAuthorize: oauthAuthorize(request, flow: "tiktok", now: now)
+        case .instagramCodeExchange: instagramCodeExchange(request, now: now)
+        case .instagramExchangeToken: instagramExchangeToken(request, now: now)
+        case .facebookToken: facebookToken(request, now: now)
+        case .facebookPages: facebookPages(request, now: now)
         case .admin(let action): handleAdmin(action: action, request: request)
         case .notFound: notFoundAnswer(request)
         }
@@ -73,7 +80,8 @@ extension SimulatorWorld {
             return request.bearerToken.flatMap { tiktokAccessTokens[$0]?.accountKey }
         case .tiktokOAuthToken:
             return request.formFields["refresh_token"].flatMap { tiktokRefreshTokens[$0]?.accountKey }
-        case .admin, .notFound:
+        case .instagramAuthorize, .instagramCodeExchange, .instagramExchangeToken, .facebookDialog, .facebookToken,
+            .facebookPages, .tiktokAuthorize, .admin, .notFound:
             return nil
         }
     }

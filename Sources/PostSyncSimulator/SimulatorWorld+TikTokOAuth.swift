@@ -6,8 +6,8 @@ extension SimulatorWorld {
     ///
     /// Follows the newest TikTok pages: rotation is strict (the sent refresh token and the
     /// account's previous access token stop working at once), and `refresh_expires_in` is what
-    /// remains of the original grant, never extended. Authorization codes are not simulated, so
-    /// `grant_type=authorization_code` answers `unsupported_grant_type`.
+    /// remains of the original grant, never extended. `grant_type=authorization_code` is the
+    /// connect flow's code exchange (`tiktokCodeExchange`).
     func tiktokOAuthToken(_ request: SimulatorHTTPRequest, now: Date) -> SimulatorHTTPResponse {
         let form = request.formFields
         guard let clientKey = form["client_key"], let clientSecret = form["client_secret"], let grantType = form["grant_type"]
@@ -19,6 +19,7 @@ extension SimulatorWorld {
             return TikTokResponses.oauthError(
                 "invalid_client", description: "Client key or secret is incorrect.", logId: nextLogId())
         }
+        if grantType == "authorization_code" { return tiktokCodeExchange(form, now: now) }
         guard grantType == "refresh_token" else {
             return TikTokResponses.oauthError(
                 "unsupported_grant_type", description: "The grant type is not supported by the simulator.", logId: nextLogId()

@@ -44,6 +44,12 @@ public actor SimulatorWorld {
     var instagramCalls: [String: [Date]] = [:]
     /// Requests refused by the real TikTok sliding-window limit.
     var overLimit = 0
+    /// OAuth authorization codes handed out by the simulated consent screens.
+    var oauthCodes: [String: OAuthCode] = [:]
+    /// Instagram Login's short-lived (1 h) tokens, good only for `ig_exchange_token`.
+    var instagramShortTokens: [String: ShortLivedToken] = [:]
+    /// Facebook Login user tokens (short- and long-lived): which Instagram accounts they reach.
+    var facebookUserTokens: [String: FacebookUserToken] = [:]
 
     /// Builds the world deterministically from `configuration.seed` and the clock's current time.
     public init(configuration: SimulatorConfiguration) {

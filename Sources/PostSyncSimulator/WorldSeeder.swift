@@ -27,41 +27,69 @@ enum WorldSeeder {
     static func seed(_ configuration: SimulatorConfiguration, now: Date, rng: inout SeededGenerator) -> Seeded {
         var world = Seeded()
         for index in 0..<max(0, configuration.instagramAccounts) {
-            let login = index % 2 == 0 ? "instagram" : "facebook"
-            let externalId = "1784140" + PlatformTime.pad(index + 1, 10)
-            let (username, profile) = makeProfile(separator: "_", index: index, unionId: "", rng: &rng)
-            // Instagram Login tokens start with IGAA, Facebook Login (user or Page) tokens with EAA.
-            let token = (login == "instagram" ? "IGAA" : "EAAB") + rng.hex(96)
-            let issuedAt = now.addingTimeInterval(-TimeInterval(rng.int(in: 2...20) * 86_400 + rng.int(in: 0...86_399)))
-            let expiresAt = issuedAt.addingTimeInterval(configuration.instagramTokenLifetime)
-            let account = SimulatedAccount(
-                platform: "instagram", externalId: externalId, username: username, login: login,
-                accessToken: token, refreshToken: nil, expiresAt: expiresAt, refreshExpiresAt: nil, issuedAt: issuedAt
-            )
-            world.instagramTokens[token] = InstagramToken(
-                accountKey: account.key, issuedAt: issuedAt, expiresAt: expiresAt, revoked: false)
-            add(account, profile: profile, to: &world, configuration: configuration, now: now, rng: &rng)
+            addInstagram(index: index, login: index % 2 == 0 ? "instagram" : "facebook", to: &world, configuration, now, &rng)
         }
         for index in 0..<max(0, configuration.tiktokAccounts) {
-            let externalId = "sim-open-" + PlatformTime.pad(index + 1, 4)
-            let unionId = "sim-union-" + PlatformTime.pad(index + 1, 4)
-            let (username, profile) = makeProfile(separator: ".", index: index, unionId: unionId, rng: &rng)
-            let accessToken = "act." + rng.hex(56)
-            let refreshToken = "rft." + rng.hex(56)
-            let expiresAt = now.addingTimeInterval(configuration.tiktokAccessTokenLifetime)
-            let refreshExpiresAt = now.addingTimeInterval(configuration.tiktokRefreshTokenLifetime)
-            let account = SimulatedAccount(
-                platform: "tiktok", externalId: externalId, username: username, login: nil,
-                accessToken: accessToken, refreshToken: refreshToken, expiresAt: expiresAt,
-                refreshExpiresAt: refreshExpiresAt, issuedAt: now
-            )
-            world.tiktokAccessTokens[accessToken] = TikTokAccessToken(accountKey: account.key, expiresAt: expiresAt, valid: true)
-            world.tiktokRefreshTokens[refreshToken] = TikTokRefreshToken(
-                accountKey: account.key, grantExpiresAt: refreshExpiresAt, valid: true
-            )
-            add(account, profile: profile, to: &world, configuration: configuration, now: now, rng: &rng)
+            addTikTok(index: index, to: &world, configuration, now, &rng)
         }
         return world
+    }
+
+    /// One more account, as a user who connects it for the first time has it (ids continue
+    /// after `index` accounts of the platform; posts are numbered from `nextSerial`).
+    static func one(
+        platform: String, login: String?, index: Int, nextSerial: Int, _ configuration: SimulatorConfiguration, now: Date,
+        rng: inout SeededGenerator
+    ) -> Seeded {
+        var world = Seeded()
+        world.nextSerial = nextSerial
+        if platform == "instagram" {
+            addInstagram(index: index, login: login ?? "instagram", to: &world, configuration, now, &rng)
+        } else {
+            addTikTok(index: index, to: &world, configuration, now, &rng)
+        }
+        return world
+    }
+
+    private static func addInstagram(
+        index: Int, login: String, to world: inout Seeded, _ configuration: SimulatorConfiguration, _ now: Date,
+        _ rng: inout SeededGenerator
+    ) {
+        let externalId = "1784140" + PlatformTime.pad(index + 1, 10)
+        let (username, profile) = makeProfile(separator: "_", index: index, unionId: "", rng: &rng)
+        // Instagram Login tokens start with IGAA, Facebook Login (user or Page) tokens with EAA.
+        let token = (login == "instagram" ? "IGAA" : "EAAB") + rng.hex(96)
+        let issuedAt = now.addingTimeInterval(-TimeInterval(rng.int(in: 2...20) * 86_400 + rng.int(in: 0...86_399)))
+        let expiresAt = issuedAt.addingTimeInterval(configuration.instagramTokenLifetime)
+        let account = SimulatedAccount(
+            platform: "instagram", externalId: externalId, username: username, login: login,
+            accessToken: token, refreshToken: nil, expiresAt: expiresAt, refreshExpiresAt: nil, issuedAt: issuedAt
+        )
+        world.instagramTokens[token] = InstagramToken(
+            accountKey: account.key, issuedAt: issuedAt, expiresAt: expiresAt, revoked: false)
+        add(account, profile: profile, to: &world, configuration: configuration, now: now, rng: &rng)
+    }
+
+    private static func addTikTok(
+        index: Int, to world: inout Seeded, _ configuration: SimulatorConfiguration, _ now: Date, _ rng: inout SeededGenerator
+    ) {
+        let externalId = "sim-open-" + PlatformTime.pad(index + 1, 4)
+        let unionId = "sim-union-" + PlatformTime.pad(index + 1, 4)
+        let (username, profile) = makeProfile(separator: ".", index: index, unionId: unionId, rng: &rng)
+        let accessToken = "act." + rng.hex(56)
+        let refreshToken = "rft." + rng.hex(56)
+        let expiresAt = now.addingTimeInterval(configuration.tiktokAccessTokenLifetime)
+        let refreshExpiresAt = now.addingTimeInterval(configuration.tiktokRefreshTokenLifetime)
+        let account = SimulatedAccount(
+            platform: "tiktok", externalId: externalId, username: username, login: nil,
+            accessToken: accessToken, refreshToken: refreshToken, expiresAt: expiresAt,
+            refreshExpiresAt: refreshExpiresAt, issuedAt: now
+        )
+        world.tiktokAccessTokens[accessToken] = TikTokAccessToken(accountKey: account.key, expiresAt: expiresAt, valid: true)
+        world.tiktokRefreshTokens[refreshToken] = TikTokRefreshToken(
+            accountKey: account.key, grantExpiresAt: refreshExpiresAt, valid: true
+        )
+        add(account, profile: profile, to: &world, configuration: configuration, now: now, rng: &rng)
     }
 
     private static func add(

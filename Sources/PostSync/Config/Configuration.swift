@@ -207,6 +207,8 @@ extension Configuration {
         public var insightsLookback: Duration
         /// `instagram.insights_every`: at most this often per post (default 6h).
         public var insightsEvery: Duration
+        /// `instagram.app_id`, `redirect_uri`, `scopes` and the OAuth URLs (CONTRACT section 11).
+        public var connect = InstagramConnect()
 
         /// Creates the section; the defaults are the documented ones.
         public init(
@@ -245,6 +247,8 @@ extension Configuration {
         public var refreshBefore: Duration
         /// `tiktok.requests_per_minute`: shared budget per endpoint, whole daemon (default 600).
         public var requestsPerMinute: Int
+        /// `tiktok.redirect_uri`, `scopes` and `authorize_url` (CONTRACT section 11).
+        public var connect = TikTokConnect()
 
         /// Creates the section; the defaults are the documented ones.
         public init(

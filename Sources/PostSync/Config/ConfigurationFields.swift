@@ -167,6 +167,56 @@ struct ConfigurationFields {
         return text
     }
 
+    /// An absolute `http://` or `https://` URL, kept as written (an authorize URL's trailing
+    /// slash is part of it).
+    func absoluteURL(_ key: String) throws(ConfigurationError) -> String? {
+        guard let text = try string(key) else { return nil }
+        let lowered = text.lowercased()
+        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://"),
+            let components = URLComponents(string: text), let host = components.host, !host.isEmpty,
+            components.fragment == nil
+        else {
+            throw ConfigurationError(
+                key: dotted(key), message: "\(quoted(text)) is not an http:// or https:// URL with a host")
+        }
+        return text
+    }
+
+    /// An OAuth redirect URI (`RedirectURI.parse` says what is accepted).
+    func redirectURI(_ key: String) throws(ConfigurationError) -> RedirectURI? {
+        guard let text = try string(key) else { return nil }
+        switch RedirectURI.parse(text) {
+        case .success(let uri): return uri
+        case .failure(let error): throw ConfigurationError(key: dotted(key), message: error.description)
+        }
+    }
+
+    /// A non-empty list of plain names (`[a, b]`, or one comma-separated string `a,b`), each
+    /// without white space or commas.
+    func list(_ key: String) throws(ConfigurationError) -> [String]? {
+        guard let node = values[key] else { return nil }
+        let items: [String]
+        if let sequence = node.sequence {
+            var texts: [String] = []
+            for item in sequence {
+                guard let scalar = item.scalar else {
+                    throw ConfigurationError(key: dotted(key), message: "must be a list of names, not of mappings or lists")
+                }
+                texts.append(scalar.string.trimmingCharacters(in: .whitespaces))
+            }
+            items = texts
+        } else if let text = try self.text(key) {
+            items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        } else {
+            items = []
+        }
+        guard !items.isEmpty else { throw ConfigurationError(key: dotted(key), message: "must not be empty") }
+        for item in items where item.isEmpty || item.contains(where: { $0.isWhitespace || $0 == "," }) {
+            throw ConfigurationError(key: dotted(key), message: "\(quoted(item)) is not a plain name")
+        }
+        return items
+    }
+
     /// A bound as a user would write it: `1`, not `1.0`.
     private func plain(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)

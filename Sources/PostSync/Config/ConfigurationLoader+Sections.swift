@@ -25,11 +25,12 @@ extension ConfigurationLoader {
     static let instagramKeys = [
         "graph_url", "facebook_graph_url", "api_version", "app_secret", "app_secret_file",
         "verify_token", "verify_token_file", "refresh_before", "insights", "insights_lookback",
-        "insights_every",
+        "insights_every", "app_id", "redirect_uri", "scopes", "authorize_url", "token_url", "facebook_authorize_url",
     ]
     /// The valid keys of `tiktok`.
     static let tiktokKeys = [
         "api_url", "client_key", "client_secret", "client_secret_file", "refresh_before", "requests_per_minute",
+        "redirect_uri", "scopes", "authorize_url",
     ]
     /// The valid keys of `cron`.
     static let cronKeys = ["secret", "secret_file"]
@@ -208,6 +209,12 @@ extension ConfigurationLoader {
         if let insights = try fields.bool("insights") { instagram.insights = insights }
         if let lookback = try fields.duration("insights_lookback") { instagram.insightsLookback = lookback }
         if let every = try fields.duration("insights_every") { instagram.insightsEvery = every }
+        if let appID = try fields.string("app_id") { instagram.connect.appID = appID }
+        if let redirect = try fields.redirectURI("redirect_uri") { instagram.connect.redirectURI = redirect }
+        if let scopes = try fields.list("scopes") { instagram.connect.scopes = scopes }
+        if let url = try fields.absoluteURL("authorize_url") { instagram.connect.authorizeURL = url }
+        if let url = try fields.absoluteURL("token_url") { instagram.connect.tokenURL = url }
+        if let url = try fields.absoluteURL("facebook_authorize_url") { instagram.connect.facebookAuthorizeURL = url }
     }
 
     /// `tiktok`: endpoint, client credentials, refresh and rate budget.
@@ -221,6 +228,9 @@ extension ConfigurationLoader {
         }
         if let before = try fields.duration("refresh_before") { tiktok.refreshBefore = before }
         if let rate = try fields.integer("requests_per_minute", minimum: 1) { tiktok.requestsPerMinute = rate }
+        if let redirect = try fields.redirectURI("redirect_uri") { tiktok.connect.redirectURI = redirect }
+        if let scopes = try fields.list("scopes") { tiktok.connect.scopes = scopes }
+        if let url = try fields.absoluteURL("authorize_url") { tiktok.connect.authorizeURL = url }
     }
 
     /// `cron`: the secret that enables the cron endpoint.

@@ -14,6 +14,8 @@ public struct ControlAPI: Sendable {
     let store: any Store
     /// The token vault, for `POST /v1/tokens/rekey` (nil: the route answers 409).
     let vault: TokenVault?
+    /// Connects accounts through OAuth (nil: the connect routes answer 409).
+    let connect: ConnectService?
     let syncLog: SyncLogWriter
     let clock: any DaemonClock
     let startedAt: Date
@@ -28,10 +30,12 @@ public struct ControlAPI: Sendable {
     ///   - startedAt: When the daemon started (`GET /v1/status`).
     ///   - logger: For account changes and unexpected errors.
     ///   - vault: The token vault (`POST /v1/tokens/rekey`).
+    ///   - connect: The OAuth connect flows (`/v1/connect`).
     public init(
         supervisor: Supervisor, store: any Store, syncLog: SyncLogWriter, clock: any DaemonClock, startedAt: Date,
-        logger: Logger, vault: TokenVault? = nil
+        logger: Logger, vault: TokenVault? = nil, connect: ConnectService? = nil
     ) {
+        self.connect = connect
         self.supervisor = supervisor
         self.store = store
         self.vault = vault
@@ -50,6 +54,10 @@ public struct ControlAPI: Sendable {
         v1.get("logs", use: logs)
         v1.get("posts", use: posts)
         v1.post("tokens/rekey", use: rekeyTokens)
+        v1.group("connect")
+            .post(use: startConnect)
+            .get(":id", use: connectStatus)
+            .post(":id/complete", use: completeConnect)
         v1.group("accounts")
             .get(use: accounts)
             .post(use: addAccount)

@@ -79,6 +79,39 @@ public struct ControlError: Error, Sendable, Codable, Hashable, CustomStringConv
         .init(code: "overflow", message: "reader too slow: reconnect with afterSeq=\(afterSeq)", status: 503)
     }
 
+    // MARK: Connect (CONTRACT section 11)
+
+    /// 404: no such connect attempt (or it was forgotten after it expired).
+    public static func unknownConnect(_ id: String) -> Self {
+        .init(code: "unknown_connect", message: "no connect attempt \(id)", status: 404)
+    }
+    /// 410: the attempt's 10 minutes are over; start `postsync connect` again.
+    public static var connectExpired: Self {
+        .init(
+            code: "connect_expired", message: "this connect attempt expired (they live 10 minutes): run postsync connect again",
+            status: 410)
+    }
+    /// 400: the `state` is not this attempt's, or the attempt was already completed.
+    public static var stateMismatch: Self {
+        .init(
+            code: "state_mismatch",
+            message: "the state does not match a pending connect attempt (it is single use; run postsync connect again)",
+            status: 400)
+    }
+    /// 400: the platform refused (its `error` and `error_description`), or the user denied.
+    public static func oauthError(_ platform: Platform, _ error: String, _ description: String?) -> Self {
+        let detail = description.map { $0.isEmpty ? "" : ": \($0)" } ?? ""
+        return .init(code: "oauth_error", message: "\(platform): \(error)\(detail)", status: 400)
+    }
+    /// 409: connecting needs a configuration key that is not set.
+    public static func notConfigured(_ key: String, _ why: String) -> Self {
+        .init(code: "not_configured", message: "\(key) is not set: \(why)", status: 409)
+    }
+    /// 502: the platform could not be reached, or answered something unreadable.
+    public static func platformUnavailable(_ message: String) -> Self {
+        .init(code: "platform_unavailable", message: message, status: 502)
+    }
+
     // MARK: HTTP listener
 
     /// 401: a webhook delivery's signature is missing, stale or wrong.

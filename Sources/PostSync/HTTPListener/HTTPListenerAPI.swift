@@ -13,6 +13,8 @@ public struct HTTPListenerAPI: Sendable {
     let deduplicator: WebhookDeduplicator
     let clock: any DaemonClock
     let logger: Logger
+    /// Completes OAuth connects from the platforms' redirects (nil: the callbacks answer 404).
+    let connect: ConnectService?
 
     /// Creates the routes.
     /// - Parameters:
@@ -21,7 +23,12 @@ public struct HTTPListenerAPI: Sendable {
     ///   - metrics: What `/metrics` renders, and where deliveries are counted.
     ///   - clock: For TikTok signature times and the duplicate window.
     ///   - logger: For refused requests.
-    public init(supervisor: Supervisor, secrets: SecretsBox, metrics: DaemonMetrics, clock: any DaemonClock, logger: Logger) {
+    ///   - connect: The OAuth connect flows (`/oauth/{platform}/callback`).
+    public init(
+        supervisor: Supervisor, secrets: SecretsBox, metrics: DaemonMetrics, clock: any DaemonClock, logger: Logger,
+        connect: ConnectService? = nil
+    ) {
+        self.connect = connect
         self.supervisor = supervisor
         secretsBox = secrets
         self.metrics = metrics
@@ -41,6 +48,8 @@ public struct HTTPListenerAPI: Sendable {
             .post("instagram", use: instagramWebhook)
             .post("tiktok", use: tiktokWebhook)
         routes.post("api/cron/sync-all", use: cron)
+        routes.get("oauth/instagram/callback", use: oauthCallback)
+        routes.get("oauth/tiktok/callback", use: oauthCallback)
         routes.get("healthz", use: health)
         routes.get("metrics", use: renderMetrics)
         return routes.router
