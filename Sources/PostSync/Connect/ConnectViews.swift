@@ -33,4 +33,9 @@ public struct ConnectStatus: Sendable, Codable {
 public struct ConnectCompleted: Sendable, Codable {
     /// The accounts connected (added or re-authorized).
     public var accounts: [AccountView]
+
+    /// Creates the answer.
+    public init(accounts: [AccountView]) {
+        self.accounts = accounts
+    }
 }
