@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PostSync
+import ServiceLifecycle
 import Synchronization
 
 /// The CLI's side of a loopback `redirect_uri` (`http://127.0.0.1:0/callback/`): a one-shot
@@ -59,11 +60,20 @@ struct LoopbackRedirectListener: Sendable {
                     continuation.yield(.failure(error))
                 }
             }, logger: logger)
+        // A graceful shutdown (not a cancellation) lets the browser's page be written first.
+        let services = ServiceGroup(
+            configuration: .init(services: [.init(service: application)], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await application.run() }
-            defer { group.cancelAll() }
-            for await outcome in outcomes { return outcome }
-            throw CancellationError()
+            group.addTask { try await services.run() }
+            var result: Outcome?
+            for await outcome in outcomes {
+                result = outcome
+                break
+            }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            guard let result else { throw CancellationError() }
+            return result
         }
     }
 
