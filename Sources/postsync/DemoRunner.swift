@@ -90,6 +90,14 @@ struct DemoRunner {
         c.tiktok.clientKey = simulator.tiktokClientKey
         c.tiktok.clientSecret = Secret(simulator.tiktokClientSecret)
         c.http.listen = .address(host: "127.0.0.1", port: httpPort)
+        // `postsync connect` against the simulator's consent screens: Instagram comes back to the
+        // daemon's own callback, TikTok to the CLI's loopback listener (the default redirect).
+        c.instagram.connect.appID = simulator.instagramAppId
+        c.instagram.connect.redirectURI = try? RedirectURI.parse("http://127.0.0.1:\(httpPort)/oauth/instagram/callback").get()
+        c.instagram.connect.authorizeURL = simulatorURL + "/oauth/authorize"
+        c.instagram.connect.tokenURL = simulatorURL + "/oauth/access_token"
+        c.instagram.connect.facebookAuthorizeURL = simulatorURL + "/\(c.instagram.apiVersion)/dialog/oauth"
+        c.tiktok.connect.authorizeURL = simulatorURL + "/v2/auth/authorize/"
         c.sync.interval = interval
         // The adaptive schedule, with limits scaled to the demo's short interval so that what it
         // learns shows within minutes (`status`: EVERY and POSTS/DAY).
@@ -122,6 +130,8 @@ struct DemoRunner {
               postsync status --socket \(socket)
               postsync logs -f --socket \(socket)
               postsync posts --socket \(socket) --limit 5
+              postsync connect tiktok --no-browser --socket \(socket)
+                (then open the URL it prints, or curl -sL 'URL': the simulated user clicks "allow" at once)
               curl -s --unix-socket \(socket) http://localhost/v1/status
               curl -s http://127.0.0.1:\(httpPort)/metrics | grep postsync_syncs_total
             A new post is published every \(DurationText.format(publishEvery)); each sync prints a line below. Ctrl-C stops.
