@@ -112,7 +112,9 @@ extension SimulatorWorld {
     func instagramCodeExchange(_ request: SimulatorHTTPRequest, now: Date) -> SimulatorHTTPResponse {
         let form = request.formFields
         func fail(_ message: String) -> SimulatorHTTPResponse {
-            .json(400, .object([("error_type", .string("OAuthException")), ("code", .int(400)), ("error_message", .string(message))]))
+            .json(
+                400,
+                .object([("error_type", .string("OAuthException")), ("code", .int(400)), ("error_message", .string(message))]))
         }
         guard let code = form["code"], let redirect = form["redirect_uri"], form["grant_type"] != nil else {
             return fail("Missing required parameter: code, redirect_uri and grant_type are required")
@@ -145,14 +147,17 @@ extension SimulatorWorld {
     /// the 60-day token.
     func instagramExchangeToken(_ request: SimulatorHTTPRequest, now: Date) -> SimulatorHTTPResponse {
         guard request.query["grant_type"] == "ig_exchange_token" else {
-            return InstagramResponses.invalidParameter("(#100) Invalid grant_type, expected ig_exchange_token", traceId: nextTraceId())
+            return InstagramResponses.invalidParameter(
+                "(#100) Invalid grant_type, expected ig_exchange_token", traceId: nextTraceId())
         }
         guard request.query["client_secret"] == configuration.instagramAppSecret else {
             return Self.clientSecretError(traceId: nextTraceId())
         }
         guard let token = request.query["access_token"], let short = instagramShortTokens[token], short.expiresAt > now,
             let index = accountIndex(key: short.accountKey)
-        else { return InstagramResponses.invalid("Invalid OAuth access token - Cannot parse access token", traceId: nextTraceId()) }
+        else {
+            return InstagramResponses.invalid("Invalid OAuth access token - Cannot parse access token", traceId: nextTraceId())
+        }
         let long = issueInstagramToken(accountIndex: index, now: now)
         return InstagramResponses.ok(Self.metaToken(long, lifetime: configuration.instagramTokenLifetime), usage: nil)
     }
@@ -173,7 +178,8 @@ extension SimulatorWorld {
         }
         if query["grant_type"] == "fb_exchange_token" {
             guard let short = query["fb_exchange_token"].flatMap({ facebookUserTokens[$0] }), short.expiresAt > now else {
-                return InstagramResponses.invalid("Invalid OAuth access token - Cannot parse access token", traceId: nextTraceId())
+                return InstagramResponses.invalid(
+                    "Invalid OAuth access token - Cannot parse access token", traceId: nextTraceId())
             }
             let token = "EAABuser" + rng.hex(80)
             let lifetime = configuration.instagramTokenLifetime
@@ -186,7 +192,8 @@ extension SimulatorWorld {
         }
         switch redeem(code, flow: "facebook", redirect: redirect, now: now) {
         case .failure(.unknown):
-            return InstagramResponses.error(status: 400, code: 100, message: "Invalid verification code format.", traceId: nextTraceId())
+            return InstagramResponses.error(
+                status: 400, code: 100, message: "Invalid verification code format.", traceId: nextTraceId())
         case .failure(.used):
             return InstagramResponses.error(
                 status: 400, code: 100, subcode: 36009, message: "This authorization code has been used.", traceId: nextTraceId())

@@ -155,7 +155,8 @@ struct ConnectCommand: AsyncParsableCommand {
 
     /// Prints the URL (stderr with --json, so stdout stays JSON) and opens a browser.
     private func show(_ started: ConnectStarted) {
-        let text = "Open this URL to authorize postsync (valid until \(Timestamp.format(started.expiresAt))):\n"
+        let text =
+            "Open this URL to authorize postsync (valid until \(Timestamp.format(started.expiresAt))):\n"
             + started.authorizeUrl
         if json { printError(text) } else { Output.line(text) }
         let environment = ProcessInfo.processInfo.environment
@@ -191,4 +192,3 @@ struct ConnectCommand: AsyncParsableCommand {
         func set(_ id: String) { value.withLock { $0 = id } }
     }
 }
-

@@ -16,7 +16,8 @@ struct PostSyncCommand: AsyncParsableCommand {
             """,
         version: PostSyncVersion.string,
         subcommands: [
-            ServeCommand.self, StatusCommand.self, AccountsCommand.self, ConnectCommand.self, AutoSyncCommand.self, SyncCommand.self,
+            ServeCommand.self, StatusCommand.self, AccountsCommand.self, ConnectCommand.self, AutoSyncCommand.self,
+            SyncCommand.self,
             LogsCommand.self, PostsCommand.self, DbCommand.self, TokensCommand.self, DemoCommand.self, SimulateCommand.self,
             DevImportCommand.self,
         ])

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import PostSyncSimulator
 import PostSyncTestSupport
-import Logging
 import ServiceLifecycle
 import Testing
 
@@ -183,7 +183,8 @@ import Testing
             #expect(expired.code == "oauth_error" && expired.text.contains("expired"), "\(expired.text)")
 
             // A callback with a state no attempt has, and an unknown attempt.
-            let stray = try await fixture.browse("http://127.0.0.1:\(fixture.listenerPort)/oauth/tiktok/callback?code=x&state=nope")
+            let stray = try await fixture.browse(
+                "http://127.0.0.1:\(fixture.listenerPort)/oauth/tiktok/callback?code=x&state=nope")
             #expect(stray.status == 400 && stray.text.contains("state does not match"), "\(stray.text)")
             let unknown = try await fixture.complete("c_nope", #"{"code":"x"}"#)
             #expect(unknown.status == 404 && unknown.code == "unknown_connect")
@@ -197,7 +198,8 @@ import Testing
     /// A wrong client secret is the platform's `invalid_client`; a redirect URI that is not the
     /// configured one is refused before anything starts; a missing app id is `not_configured`.
     @Test func configurationErrors() async throws {
-        try await Self.withDaemon(configure: { $0.tiktok.clientSecret = Secret("not-the-secret") }) { fixture in
+        let wrongSecret: @Sendable (inout Configuration) -> Void = { $0.tiktok.clientSecret = Secret("not-the-secret") }
+        try await Self.withDaemon(configure: wrongSecret) { fixture in
             let redirect = "http://127.0.0.1:\(try #require(LoopbackPort.free()))/callback/"
             let started = try await fixture.start(#"{"platform":"tiktok","redirectUri":"\#(redirect)"}"#)
             let location = try await fixture.consent(started.authorizeUrl)
@@ -208,7 +210,8 @@ import Testing
             #expect(wrong.status == 400 && wrong.code == "invalid_request", "\(wrong.text)")
             #expect(try await fixture.daemon.supervisor.accountViews().isEmpty)
         }
-        try await Self.withDaemon(configure: { $0.instagram.connect.appID = nil }) { fixture in
+        let noAppID: @Sendable (inout Configuration) -> Void = { $0.instagram.connect.appID = nil }
+        try await Self.withDaemon(configure: noAppID) { fixture in
             let answer = try await fixture.control(.POST, "/v1/connect", json: #"{"platform":"instagram"}"#)
             #expect(answer.status == 409 && answer.code == "not_configured" && answer.text.contains("instagram.app_id"))
         }
@@ -264,8 +267,11 @@ import Testing
                 #expect(mkfifo(fifo, 0o600) == 0)
                 let cli = try scope.start(
                     "/bin/sh",
-                    ["-c", "exec \"$0\" connect instagram --paste --no-browser --socket \"$1\" < \"$2\"", ProcessRunner.postsync,
-                        fixture.daemon.socketPath, fifo])
+                    [
+                        "-c", "exec \"$0\" connect instagram --paste --no-browser --socket \"$1\" < \"$2\"",
+                        ProcessRunner.postsync,
+                        fixture.daemon.socketPath, fifo,
+                    ])
                 let writer = FileHandle(forWritingAtPath: fifo)
                 var url = ""
                 try await eventually("the authorize URL on stdout") {

@@ -24,7 +24,9 @@ extension HTTPListenerAPI {
     private static func page(_ html: String, status: HTTPResponse.Status) -> Response {
         Response(
             status: status,
-            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("Referrer-Policy")!: "no-referrer"],
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("Referrer-Policy")!: "no-referrer",
+            ],
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }
