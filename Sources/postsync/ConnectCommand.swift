@@ -97,18 +97,21 @@ struct ConnectCommand: AsyncParsableCommand {
             }
             return try await complete(control, id: started.id, redirectURL: line)
         }
-        guard redirect.isLoopback else {
+        // The daemon's own callback (also on a loopback address, as in the demo) takes the
+        // redirect itself: wait for the attempt instead of listening.
+        guard redirect.isLoopback, !redirect.path.hasPrefix("/oauth/") else {
             show(started)
             return try await poll(control, id: started.id)
         }
-        let listener = LoopbackRedirectListener(host: redirect.host, port: redirect.port ?? 80, path: redirect.path)
         let attempt = AttemptBox()
+        let listener = LoopbackRedirectListener(
+            host: redirect.host, port: redirect.port ?? 80, path: redirect.path, expectedState: { attempt.state })
         let configured = started
         let outcome = try await listener.run(
             onReady: { port in
                 // A port-0 redirect URI is only known now: the attempt names the real port.
                 let real = redirect.needsPort ? try await start(control, redirectURI: redirect.withPort(port).text) : configured
-                attempt.set(real.id)
+                attempt.set(real.id, state: Self.state(of: real.authorizeUrl))
                 show(real)
             },
             forward: { url in
@@ -187,8 +190,14 @@ struct ConnectCommand: AsyncParsableCommand {
 
     /// The id of the attempt the loopback redirect completes (known once the listener is bound).
     private final class AttemptBox: Sendable {
-        private let value = Mutex("")
-        var id: String { value.withLock { $0 } }
-        func set(_ id: String) { value.withLock { $0 = id } }
+        private let value = Mutex<(id: String, state: String?)>(("", nil))
+        var id: String { value.withLock { $0.id } }
+        var state: String? { value.withLock { $0.state } }
+        func set(_ id: String, state: String?) { value.withLock { $0 = (id, state) } }
+    }
+
+    /// The `state` parameter of an authorize URL.
+    static func state(of url: String) -> String? {
+        URLComponents(string: url)?.queryItems?.first { $0.name == "state" }?.value
     }
 }

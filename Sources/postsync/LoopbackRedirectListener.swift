@@ -20,6 +20,9 @@ struct LoopbackRedirectListener: Sendable {
     let port: Int
     /// The redirect URI's path.
     let path: String
+    /// The attempt's `state` (from its authorize URL), once known: only a redirect that carries
+    /// it is forwarded, so a page that loads this URL with a code of its own gets nowhere.
+    let expectedState: @Sendable () -> String?
 
     /// Listens, reports the bound port to `onReady`, and returns the outcome of the first
     /// redirect that carries a code or an error.
@@ -35,6 +38,10 @@ struct LoopbackRedirectListener: Sendable {
         let responder = CallbackResponder { (request: Request, _: BasicRequestContext) -> Response in
             guard Self.samePath(request.uri.path, expected), let query = request.uri.query, !query.isEmpty else {
                 return Self.page(status: .notFound, "Nothing here: this listener only takes postsync's OAuth redirect.")
+            }
+            let state = request.uri.queryParameters["state"].map(String.init)
+            guard let want = expectedState(), let state, ConstantTime.equal(state, want) else {
+                return Self.page(status: .badRequest, "This redirect is not the one postsync is waiting for.")
             }
             guard handled.take() else {
                 return Self.page(status: .ok, "This connect was already handled; see the terminal.")
@@ -64,7 +71,11 @@ struct LoopbackRedirectListener: Sendable {
         let services = ServiceGroup(
             configuration: .init(services: [.init(service: application)], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
+            group.addTask {
+                // A listener that cannot bind (port taken) ends the wait at once, not at the time-out.
+                do { try await services.run() } catch { continuation.yield(.failure(error)) }
+                continuation.finish()
+            }
             var result: Outcome?
             for await outcome in outcomes {
                 result = outcome

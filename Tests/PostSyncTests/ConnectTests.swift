@@ -170,6 +170,9 @@ import Testing
             let theirLocation = try await fixture.consent(theirs.authorizeUrl)
             let stolen = try await fixture.complete(mine.id, #"{"redirectUrl":"\#(theirLocation)"}"#)
             #expect(stolen.status == 400 && stolen.code == "state_mismatch", "\(stolen.text)")
+            // A redirect URL without a state could be anyone's: refused, the attempt stays usable.
+            let stateless = try await fixture.complete(mine.id, #"{"redirectUrl":"\#(redirect)?code=someone-elses"}"#)
+            #expect(stateless.status == 400 && stateless.code == "state_mismatch", "\(stateless.text)")
             // ... which did not use up either attempt's state.
             let ok = try await fixture.complete(theirs.id, #"{"redirectUrl":"\#(theirLocation)"}"#)
             #expect(ok.status == 200, "\(ok.text)")
@@ -249,6 +252,9 @@ import Testing
                 }
                 let redirect = try #require(try Self.query(url)["redirect_uri"])
                 #expect(redirect.hasPrefix("http://127.0.0.1:") && !redirect.hasPrefix("http://127.0.0.1:0/"), "\(redirect)")
+                // A page that loads the listener with a code of its own is turned away.
+                let stray = try await fixture.browse(redirect + "?code=someone-elses&state=guess")
+                #expect(stray.status == 400, "\(stray.text)")
                 let page = try await fixture.browse(try await fixture.consent(url))
                 #expect(page.status == 200 && page.text.contains("Connected @"), "\(page.text)")
                 let output = try await cli.waitForExit()
@@ -256,6 +262,27 @@ import Testing
                 #expect(output.stdout.contains("connected tiktok:"), "\(output.stdout)")
             }
             #expect(try await fixture.daemon.supervisor.accountViews().count == 1)
+        }
+    }
+
+    /// `postsync connect instagram` with the daemon's own callback as redirect (on loopback, as
+    /// in the demo): the CLI does not listen, it polls until the callback completed the attempt.
+    @Test func cliPollsTheDaemonCallback() async throws {
+        try await Self.withDaemon { fixture in
+            try await withProcessScope { scope in
+                let cli = try scope.start(
+                    ProcessRunner.postsync, ["connect", "instagram", "--no-browser", "--socket", fixture.daemon.socketPath])
+                var url = ""
+                try await eventually("the authorize URL on stdout") {
+                    url = cli.output().stdout.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init) ?? ""
+                    return !url.isEmpty || !cli.process.isRunning
+                }
+                let page = try await fixture.browse(try await fixture.consent(url))
+                #expect(page.status == 200, "\(page.text)")
+                let output = try await cli.waitForExit()
+                #expect(output.status == 0, "\(output.stderr)")
+                #expect(output.stdout.contains("connected instagram:"), "\(output.stdout)")
+            }
         }
     }
 

@@ -112,7 +112,8 @@ public final class ConnectService: Sendable {
             }
             let ids = try await store(accounts)
             registry.withLock { $0.finish(attempt.id, .success(ids)) }
-            return try await views(ids)
+            // Stored: a failure to read the views back must not report the connect as failed.
+            return (try? await views(ids)) ?? []
         } catch {
             let failure = Self.controlError(error)
             registry.withLock { $0.finish(attempt.id, .failure(failure)) }
@@ -150,6 +151,13 @@ public final class ConnectService: Sendable {
                 _ = try await supervisor.addAccount(record)
                 logger.notice("account connected", metadata: ["account.id": "\(record.id)", "connect.new": "true"])
             } catch StoreError.accountExists {
+                // The login decides which Graph host the token works on: a token of the other
+                // login under the stored one would fail at the next sync.
+                if let stored = try await supervisor.store.account(record.id), stored.login != record.login {
+                    throw ControlError.invalidRequest(
+                        "\(record.id) was added with login \(stored.login?.rawValue ?? "none"); connect it with --login "
+                            + "\(stored.login?.rawValue ?? "instagram"), or remove it first")
+                }
                 let token = try account.validated(for: record.id.platform)
                 try await supervisor.replaceTokens(record.id, TokenUpdate(token, platform: record.id.platform, now: now))
                 logger.notice("account connected", metadata: ["account.id": "\(record.id)", "connect.new": "false"])

@@ -34,6 +34,8 @@ struct OAuthClient: Sendable {
         let meAnswer = try await send(
             .GET, "\(c.instagram.graphURL)/\(c.instagram.apiVersion)/me?fields=user_id,username", token: long.token,
             what: "Instagram /me", calls: calls)
+        if let error = Self.metaError(meAnswer) { throw error }
+        guard meAnswer.status == 200 else { throw Self.unreadable("Instagram /me (HTTP \(meAnswer.status))") }
         let me = try Self.decode(InstagramMe.self, meAnswer, what: "Instagram /me")
         guard let userID = me.userId?.value ?? grant.userId ?? me.id?.value else {
             throw Self.unreadable("Instagram /me (no user_id)")

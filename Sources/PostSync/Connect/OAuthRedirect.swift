@@ -39,10 +39,10 @@ enum OAuthRedirect: Equatable {
         }
     }
 
-    /// A code as given on its own, with Meta's `#_` removed if it was copied along.
+    /// A code as given on its own, with Meta's `#_` (or Facebook's `#_=_`) removed if it was
+    /// copied along: a fragment is never part of a code.
     static func stripMetaSuffix(_ code: String) -> String {
-        var code = code.trimmingCharacters(in: .whitespacesAndNewlines)
-        if code.hasSuffix("#_") { code.removeLast(2) }
-        return code
+        let code = code.trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(code.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 }

@@ -38,8 +38,20 @@ extension ControlAPI {
         let body = try RequestBody.decode(Body.self, from: context.body, fields: ["code": .string, "redirectUrl": .string])
         let redirect: OAuthRedirect
         switch (body.code, body.redirectUrl) {
-        case (let code?, nil): redirect = .code(code, state: nil)
-        case (nil, let url?): redirect = try OAuthRedirect.parse(url: url)
+        case (let code?, nil):
+            // A bare code: the control socket's permissions vouch for the caller.
+            guard !OAuthRedirect.stripMetaSuffix(code).isEmpty else {
+                throw ControlError.invalidRequest("code: must not be empty")
+            }
+            redirect = .code(code, state: nil)
+        case (nil, let url?):
+            redirect = try OAuthRedirect.parse(url: url)
+            // A redirect without its state could be anyone's (a page that loads the CLI's
+            // loopback URL with its own code): it is refused, and the attempt stays usable.
+            switch redirect {
+            case .code(_, nil), .refused(_, _, nil): throw ControlError.stateMismatch
+            default: break
+            }
         default: throw ControlError.invalidRequest("give exactly one of code and redirectUrl")
         }
         let id = context.parameters.get("id") ?? ""
