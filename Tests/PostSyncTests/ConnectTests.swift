@@ -245,11 +245,7 @@ import Testing
             try await withProcessScope { scope in
                 let cli = try scope.start(
                     ProcessRunner.postsync, ["connect", "tiktok", "--no-browser", "--socket", fixture.daemon.socketPath])
-                var url = ""
-                try await eventually("the authorize URL on stdout") {
-                    url = cli.output().stdout.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init) ?? ""
-                    return !url.isEmpty || !cli.process.isRunning
-                }
+                let url = try await Self.authorizeURL(printedBy: cli)
                 let redirect = try #require(try Self.query(url)["redirect_uri"])
                 #expect(redirect.hasPrefix("http://127.0.0.1:") && !redirect.hasPrefix("http://127.0.0.1:0/"), "\(redirect)")
                 // A page that loads the listener with a code of its own is turned away.
@@ -272,11 +268,7 @@ import Testing
             try await withProcessScope { scope in
                 let cli = try scope.start(
                     ProcessRunner.postsync, ["connect", "instagram", "--no-browser", "--socket", fixture.daemon.socketPath])
-                var url = ""
-                try await eventually("the authorize URL on stdout") {
-                    url = cli.output().stdout.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init) ?? ""
-                    return !url.isEmpty || !cli.process.isRunning
-                }
+                let url = try await Self.authorizeURL(printedBy: cli)
                 let page = try await fixture.browse(try await fixture.consent(url))
                 #expect(page.status == 200, "\(page.text)")
                 let output = try await cli.waitForExit()
@@ -300,11 +292,7 @@ import Testing
                         fixture.daemon.socketPath, fifo,
                     ])
                 let writer = FileHandle(forWritingAtPath: fifo)
-                var url = ""
-                try await eventually("the authorize URL on stdout") {
-                    url = cli.output().stdout.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init) ?? ""
-                    return !url.isEmpty || !cli.process.isRunning
-                }
+                let url = try await Self.authorizeURL(printedBy: cli)
                 let location = try await fixture.consent(url)
                 try writer?.write(contentsOf: Data((location + "\n").utf8))
                 try writer?.close()
@@ -391,6 +379,16 @@ import Testing
             return (try? JSONDecoder().decode(Envelope.self, from: data))?.error.code
         }
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONCoding.decoder().decode(T.self, from: data) }
+    }
+
+    /// The authorize URL a running `postsync connect` printed on stdout.
+    static func authorizeURL(printedBy cli: RunningProcess) async throws -> String {
+        var url = ""
+        try await eventually("the authorize URL on stdout") {
+            url = cli.output().stdout.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init) ?? ""
+            return !url.isEmpty || !cli.process.isRunning
+        }
+        return url
     }
 
     static func query(_ url: String) throws -> [String: String] {

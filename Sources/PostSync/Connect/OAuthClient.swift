@@ -110,7 +110,7 @@ struct OAuthClient: Sendable {
             calls: calls)
         // TikTok's OAuth errors are top-level strings, and their HTTP status is not documented:
         // classify by the body.
-        let answer = try Self.decode(TikTokCodeAnswer.self, exchanged, what: "TikTok code exchange")
+        let answer = try Self.decode(TikTokTokenAnswer.self, exchanged, what: "TikTok code exchange")
         if let error = answer.error, !error.isEmpty { throw ControlError.oauthError(.tiktok, error, answer.errorDescription) }
         guard let access = answer.accessToken, !access.isEmpty, let refresh = answer.refreshToken, !refresh.isEmpty,
             let openID = answer.openId, !openID.isEmpty
@@ -138,9 +138,10 @@ struct OAuthClient: Sendable {
             let answer = try? await send(
                 .GET, apiURL + "/v2/user/info/?fields=open_id,display_name", token: token,
                 what: "TikTok user/info", calls: calls),
-            answer.status == 200, let info = try? JSONDecoder().decode(TikTokDisplayName.self, from: answer.body)
+            answer.status == 200,
+            let info = try? JSONDecoder().decode(TikTokEnvelope<TikTokUserInfo>.self, from: answer.body)
         else { return nil }
-        return info.data?.user?.displayName.flatMap { $0.isEmpty ? nil : $0 }
+        return info.data?.user.displayName.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     // MARK: Plumbing

@@ -85,39 +85,3 @@ struct FacebookPages: Decodable {
 
     var data: [Page]
 }
-
-/// TikTok's code exchange answer: the refresh answer's fields plus the scopes the user granted
-/// (a user may untick some).
-struct TikTokCodeAnswer: Decodable {
-    var accessToken: String?
-    var expiresIn: Int64?
-    var openId: String?
-    var refreshToken: String?
-    var refreshExpiresIn: Int64?
-    var scope: String?
-    var error: String?
-    var errorDescription: String?
-
-    enum CodingKeys: String, CodingKey {
-        case accessToken = "access_token"
-        case expiresIn = "expires_in"
-        case openId = "open_id"
-        case refreshToken = "refresh_token"
-        case refreshExpiresIn = "refresh_expires_in"
-        case scope
-        case error
-        case errorDescription = "error_description"
-    }
-}
-
-/// `GET /v2/user/info/?fields=open_id,display_name` (fixture `user_info__full.json`).
-struct TikTokDisplayName: Decodable {
-    struct Payload: Decodable {
-        struct User: Decodable {
-            var displayName: String?
-            enum CodingKeys: String, CodingKey { case displayName = "display_name" }
-        }
-        var user: User?
-    }
-    var data: Payload?
-}

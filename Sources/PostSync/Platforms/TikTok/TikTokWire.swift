@@ -83,13 +83,15 @@ struct TikTokUserInfo: Decodable {
     }
 }
 
-/// `POST /v2/oauth/token/`: a token pair at the top level, or `{"error": "<string>", …}`.
+/// `POST /v2/oauth/token/` (refresh and code exchange): a token pair at the top level, or `{"error": "<string>", …}`.
 struct TikTokTokenAnswer: Decodable {
     var accessToken: String?
     var expiresIn: Int64?
     var openId: String?
     var refreshToken: String?
     var refreshExpiresIn: Int64?
+    /// The scopes the user granted, comma-separated (a user may untick some).
+    var scope: String?
     var error: String?
     var errorDescription: String?
 
@@ -99,6 +101,7 @@ struct TikTokTokenAnswer: Decodable {
         case openId = "open_id"
         case refreshToken = "refresh_token"
         case refreshExpiresIn = "refresh_expires_in"
+        case scope
         case error
         case errorDescription = "error_description"
     }
