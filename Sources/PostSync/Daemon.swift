@@ -34,8 +34,16 @@ public final class Daemon: Sendable {
     public let metrics: DaemonMetrics
     /// The OAuth connect flows (CONTRACT section 11).
     public let connect: ConnectService
+    /// This daemon's node id.
+    public let node: String
+    /// The link to the other daemons sharing the database (PostgreSQL), nil with SQLite.
+    public let cluster: ClusterLink?
+    /// When the daemon was built (its node row's `started_at`).
+    let startedAt = Date()
     /// The injected clock.
     let clock: any DaemonClock
+    /// TikTok's per-endpoint budgets (a share of them with several daemons).
+    let tiktokBudgets: TikTokBudgets
     let httpClient: HTTPClient
     let logger: Logger
 
@@ -48,17 +56,19 @@ public final class Daemon: Sendable {
     ///   - fsync: SyncLog durability policy.
     ///   - logger: Root logger.
     ///   - reloadConfiguration: Re-reads the config file on SIGHUP.
-    ///   - node: This daemon's node id (CONTRACT section 10; default: host name and 6 random hex
-    ///     characters, new at each start).
+    ///   - node: This daemon's node id (CONTRACT section 10; default: `cluster.node_id`, else the
+    ///     host name and 6 random hex characters, new at each start).
     /// - Throws: When the directory, the database or the SyncLog cannot be opened; with
     ///   PostgreSQL, `StoreError.unavailable` when the server cannot be reached at start and
     ///   `StoreError.schemaTooNew` when another postsync migrated the schema further.
     public init(
         configuration: Configuration, stateDirectory: String, clock: any DaemonClock = SystemClock(),
         seed: UInt64 = UInt64.random(in: 0...UInt64.max), fsync: SyncLogFsyncPolicy = .everyRecord, logger: Logger,
-        node: String = Daemon.defaultNodeID(),
+        node: String? = nil,
         reloadConfiguration: (@Sendable () throws -> Configuration)? = nil
     ) async throws {
+        let node = node ?? configuration.cluster.nodeID ?? Self.defaultNodeID()
+        self.node = node
         self.configuration = configuration
         current = Mutex(configuration)
         self.reloadConfiguration = reloadConfiguration
@@ -105,16 +115,26 @@ public final class Daemon: Sendable {
                 insightLogger.notice("insights metric not supported for this media", metadata: ["insights.metric": "\(key)"])
             }
         }
-        let clients = Self.clients(configuration, transport: transport, clock: clock, support: support)
+        let budgets = TikTokBudgets(requestsPerMinute: configuration.tiktok.requestsPerMinute, clock: clock)
+        tiktokBudgets = budgets
+        let clients = Self.clients(
+            configuration, transport: transport, clock: clock, support: support, tiktokBudgets: budgets)
         let metrics = DaemonMetrics()
         self.metrics = metrics
+        // With PostgreSQL, daemons sharing the database lease the accounts (CONTRACT section 10).
+        if let clusterStore = base as? any ClusterStore {
+            cluster = ClusterLink(
+                store: clusterStore, book: LeaseBook(node: node, lease: configuration.cluster.lease), logger: logger)
+        } else {
+            cluster = nil
+        }
         recorder = SyncLogRecorder(
             writer: syncLog, table: store.syncLogTable, health: store.health, node: node, logger: logger,
             onRecord: { metrics.record($0) })
         supervisor = Supervisor(
             store: store, recorder: recorder, clients: clients, settings: Self.supervisorSettings(configuration),
             maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger,
-            onLateness: { metrics.lateness($0) })
+            onLateness: { metrics.lateness($0) }, cluster: cluster)
         connect = ConnectService(
             supervisor: supervisor, transport: transport, configuration: configuration, clock: clock, logger: logger)
         do {
@@ -148,7 +168,10 @@ public final class Daemon: Sendable {
             vault: vault, connect: connect)
         let control = ControlServer(
             api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onControlReady)
-        var services: [any Service] = [supervisor, HeartbeatService(supervisor: supervisor, clock: clock), control]
+        var services: [any Service] = []
+        // Before the supervisor: shut down after it, so the leases outlive the runs in flight.
+        if let coordinator = coordinator() { services.append(coordinator) }
+        services += [supervisor, HeartbeatService(supervisor: supervisor, clock: clock), control]
         if case .address(let host, let port) = configuration.http.listen {
             let listener = HTTPListenerAPI(
                 supervisor: supervisor, secrets: listenerSecrets, metrics: metrics, clock: clock, logger: logger,
@@ -200,9 +223,37 @@ public final class Daemon: Sendable {
         await close()
     }
 
+    /// The cluster coordinator, with PostgreSQL.
+    func coordinator() -> ClusterCoordinator? {
+        guard let cluster else { return nil }
+        let budgets = tiktokBudgets
+        return ClusterCoordinator(
+            store: cluster.store, vault: vault, supervisor: supervisor, link: cluster, startedAt: startedAt,
+            logger: logger, onNodes: { await budgets.share(among: $0) })
+    }
+
     /// `serve --once`: syncs every active account once and returns the summary. Call `close()` after.
+    /// With PostgreSQL it syncs the accounts no live daemon holds, under leases like any daemon
+    /// (renewed while it runs, given up at the end).
     public func runOnce() async throws -> SyncAllSummary {
-        let summary = try await supervisor.syncOnce()
+        guard let coordinator = coordinator() else {
+            let summary = try await supervisor.syncOnce()
+            await recorder.close()
+            return summary
+        }
+        let claimed = try await coordinator.claimForOnce()
+        let renewal = Task { await coordinator.keepRenewing() }
+        defer { renewal.cancel() }
+        let summary: SyncAllSummary
+        do {
+            summary = try await supervisor.syncOnce(claimed: claimed)
+        } catch {
+            renewal.cancel()
+            await coordinator.leave()
+            throw error
+        }
+        renewal.cancel()
+        await coordinator.leave()
         await recorder.close()
         return summary
     }
@@ -246,7 +297,8 @@ public final class Daemon: Sendable {
     }
 
     static func clients(
-        _ c: Configuration, transport: HTTPTransport, clock: any DaemonClock, support: InsightSupport = InsightSupport()
+        _ c: Configuration, transport: HTTPTransport, clock: any DaemonClock, support: InsightSupport = InsightSupport(),
+        tiktokBudgets: TikTokBudgets? = nil
     ) -> [Platform: any PlatformClient] {
         let instagram = InstagramClient(
             transport: transport,
@@ -258,7 +310,8 @@ public final class Daemon: Sendable {
         let tiktok = TikTokClient(
             transport: transport,
             settings: .init(apiURL: c.tiktok.apiURL, clientKey: c.tiktok.clientKey, clientSecret: c.tiktok.clientSecret?.value),
-            budgets: TikTokBudgets(requestsPerMinute: c.tiktok.requestsPerMinute, clock: clock), clock: clock)
+            budgets: tiktokBudgets ?? TikTokBudgets(requestsPerMinute: c.tiktok.requestsPerMinute, clock: clock),
+            clock: clock)
         return [.instagram: instagram, .tiktok: tiktok]
     }
 }

@@ -130,7 +130,7 @@ struct PostgresStoreTests {
             for n in 0..<5 {
                 entry.id = "e\(n)"
                 entry.status = n % 2 == 0 ? .success : .error
-                seqs.append(try await store.insertEntry(entry, node: "n1"))
+                seqs.append(try await store.insertEntry(entry, node: "n1", fence: nil))
             }
             #expect(seqs == [42, 43, 44, 45, 46])
             try await store.advanceSequence(past: 10)
@@ -140,7 +140,7 @@ struct PostgresStoreTests {
                         var e = entry
                         e.id = "e5"
                         return e
-                    }(), node: "n2") == 47)
+                    }(), node: "n2", fence: nil) == 47)
             #expect(try await store.lastSeq() == 47)
             let errors = try await store.entries(matching: SyncLogFilter(status: .error), upTo: 47, limit: nil)
             #expect(errors.map(\.id) == ["e1", "e3"])

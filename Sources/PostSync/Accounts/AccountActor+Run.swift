@@ -29,6 +29,7 @@ extension AccountActor {
         do { try await environment.store.health.waitUntilAvailable() } catch { return nil }
         do { try await environment.limiter.acquire() } catch { return nil }
         defer { environment.limiter.release() }
+        try await waitForLease()
         let clock = environment.clock
         let attempt = machine.consecutiveFailures + 1
         let started = clock.now
@@ -38,16 +39,26 @@ extension AccountActor {
         }
         var product: RunProduct?
         var crash: (any Error)?
-        let outcome: AccountStateMachine.RunOutcome
-        do {
-            product = try await withDeadline(runSettings.deadline, clock: clock) {
-                try await self.syncBody(now: started, calls: calls)
+        var outcome: AccountStateMachine.RunOutcome = .succeeded
+        var recheckedToken = false
+        while true {
+            do {
+                product = try await withDeadline(runSettings.deadline, clock: clock) {
+                    try await self.syncBody(now: started, calls: calls)
+                }
+                let problems = product?.fetch.problems ?? []
+                outcome = problems.isEmpty ? .succeeded : .partial(problems.joined(separator: "; "))
+            } catch StoreError.leaseLost(let lost) {
+                // Another daemon holds the account now: nothing more is written, the worker stops.
+                throw StoreError.leaseLost(lost)
+            } catch {
+                outcome = AccountStateMachine.outcome(of: error)
+                if case .crashed = outcome { crash = error }
             }
-            let problems = product?.fetch.problems ?? []
-            outcome = problems.isEmpty ? .succeeded : .partial(problems.joined(separator: "; "))
-        } catch {
-            outcome = AccountStateMachine.outcome(of: error)
-            if case .crashed = outcome { crash = error }
+            // Before needs_reauth: another daemon or an operator may have stored a newer token
+            // meanwhile (CONTRACT section 10); if so, one more try with it.
+            guard case .authDead = outcome, !recheckedToken, await adoptNewerStoredToken() else { break }
+            recheckedToken = true
         }
         let refreshed = machine.refreshedInRun
         let finished = clock.now
@@ -66,7 +77,7 @@ extension AccountActor {
             postsFound: product?.ingest.found ?? 0, postsSynced: product?.ingest.synced ?? 0, status: outcome.status,
             errorMessage: outcome.message, duration: Int64((finished.timeIntervalSince(started) * 1000).rounded()),
             createdAt: finished, startedAt: started, apiCalls: calls.value, tokenRefreshed: refreshed, attempt: attempt)
-        let written = try await environment.recorder.record(entry)
+        let written = try await environment.recorder.record(entry, fence: fence)
         if let crash {
             logger.error("sync run crashed", metadata: ["error": "\(crash)"])
             throw crash
@@ -91,8 +102,10 @@ extension AccountActor {
             switch action {
             case .saveTokens:
                 if let fresh = refreshed.take() { apply(fresh, now: now) }
-                action = await saveTokens()
+                action = try await saveTokens()
             case .refreshToken:
+                try await leaseForRefresh()
+                if replacing == nil { replacing = TokenPair(access: record.accessToken, refresh: record.refreshToken) }
                 refreshed = try await client.refresh(
                     account: id, accessToken: record.accessToken, refreshToken: record.refreshToken, now: now, calls: calls)
                 action = handle(.tokenRefreshed)
@@ -125,13 +138,19 @@ extension AccountActor {
             "token refreshed", metadata: ["token.expires_at": "\(record.tokenExpiresAt.map(Timestamp.format) ?? "unknown")"])
     }
 
-    /// Writes the in-memory token pair; the machine decides whether to try again. A pair that
-    /// cannot be written stays in memory (the old refresh token is already dead, so dropping the
-    /// new one would lock the account out) and is written first in the next run.
-    private func saveTokens() async -> AccountStateMachine.Action {
+    /// Writes the in-memory token pair by compare-and-swap on the stored pair it replaced; the
+    /// machine decides whether to try again. A pair that cannot be written stays in memory (the
+    /// old refresh token is already dead, so dropping the new one would lock the account out) and
+    /// is written first in the next run. When an operator or another daemon stored a newer pair
+    /// meanwhile, that one wins and is used. When the lease was lost meanwhile, the pair is saved
+    /// all the same (it is the only valid one) and the new holder is told to read it.
+    private func saveTokens() async throws -> AccountStateMachine.Action {
+        let store = environment.store
+        let update = TokenUpdate(record, refreshedAt: environment.clock.now)
+        let replaced = replacing ?? TokenPair(access: record.accessToken, refresh: record.refreshToken)
+        let saved: RotationSave
         do {
-            try await environment.store.saveTokens(id, TokenUpdate(record, refreshedAt: environment.clock.now))
-            return handle(.tokenSaved)
+            saved = try await store.saveRotatedTokens(id, update, replacing: replaced, fence: fence)
         } catch {
             let next = handle(.tokenSaveFailed)
             if case .fail = next {
@@ -139,6 +158,71 @@ extension AccountActor {
             }
             return next
         }
+        replacing = nil
+        switch saved {
+        case .saved(stillHeld: true):
+            break
+        case .saved(stillHeld: false):
+            logger.warning("lease lost during a token refresh; the new token was saved for the new holder")
+            if let cluster = environment.cluster {
+                _ = try? await cluster.request(
+                    ClusterCommand(account: id, action: .tokensReplaced, wantsReply: false), timeout: .zero)
+            }
+            throw StoreError.leaseLost(id)
+        case .superseded:
+            logger.warning("a newer token was stored during the refresh; using it")
+            if let stored = try await store.account(id) { adoptTokens(of: stored) }
+        }
+        return handle(.tokenSaved)
+    }
+
+    /// Takes the stored record's tokens into memory.
+    private func adoptTokens(of stored: AccountRecord) {
+        record.accessToken = stored.accessToken
+        record.refreshToken = stored.refreshToken
+        record.tokenExpiresAt = stored.tokenExpiresAt
+        record.refreshExpiresAt = stored.refreshExpiresAt
+        record.tokenRefreshedAt = stored.tokenRefreshedAt
+    }
+
+    /// Re-reads the stored tokens; true (and taken into memory) when they differ from the ones
+    /// the run just found dead.
+    private func adoptNewerStoredToken() async -> Bool {
+        guard let stored = try? await environment.store.account(id) else { return false }
+        guard stored.accessToken != record.accessToken || stored.refreshToken != record.refreshToken,
+            !stored.accessToken.isEmpty
+        else { return false }
+        logger.notice("the stored token changed since this run read it; trying once more with it")
+        adoptTokens(of: stored)
+        replacing = nil
+        return true
+    }
+
+    /// With several daemons: a run starts only while its lease is believed held. After an
+    /// outage the coordinator renews it (or finds it lost, and this worker is stopped); this
+    /// waits up to one lease for that.
+    private func waitForLease() async throws {
+        guard let fence, let book = environment.cluster?.book else { return }
+        let end = ContinuousClock.now + book.lease
+        while true {
+            guard let remaining = book.remaining(id, epoch: fence.epoch) else { throw StoreError.leaseLost(id) }
+            if remaining > .zero { return }
+            guard ContinuousClock.now < end else { throw StoreError.leaseLost(id) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// With several daemons: a refresh starts only with at least `sync.deadline` of the lease
+    /// left (CONTRACT section 10), extending the lease first when less is left.
+    private func leaseForRefresh() async throws {
+        guard let fence, let cluster = environment.cluster else { return }
+        let deadline = runSettings.deadline
+        if LeasePlanner.mayRefresh(remaining: cluster.book.remaining(id, epoch: fence.epoch), deadline: deadline) { return }
+        let sent = ContinuousClock.now
+        guard try await cluster.store.extendLease(id, fence: fence, atLeast: deadline) else {
+            throw StoreError.leaseLost(id)
+        }
+        cluster.book.renewed([id: fence.epoch], sentAt: sent, length: deadline)
     }
 
     /// Fetches with the token in memory and stores what came back.
@@ -155,7 +239,7 @@ extension AccountActor {
             account: id, login: record.login, accessToken: record.accessToken, lookbackStart: lookbackStart,
             knownRecentPostIDs: known, insightsFetchedAt: insightsFetchedAt, now: now)
         let result = try await client.fetch(request, calls: calls)
-        let ingest = try await store.ingest(result.posts, for: id, now: environment.clock.now)
+        let ingest = try await store.ingest(result.posts, for: id, now: environment.clock.now, fence: fence)
         if id.platform == .tiktok, let lookbackStart {
             for post in result.posts {
                 if let published = post.publishedAt, published >= lookbackStart { recentPosts?[post.postID] = published }

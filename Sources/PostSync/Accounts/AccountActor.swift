@@ -26,6 +26,12 @@ public actor AccountActor {
     var recentPosts: [String: Date]?
     /// Whether this account last told the schedule board it is active.
     private var publishedActive: Bool?
+    /// The lease this worker runs under (several daemons, CONTRACT section 10); nil with one.
+    /// Fixed for the worker's life: a worker never writes under a newer claim than its own.
+    public nonisolated let fence: LeaseFence?
+    /// The stored pair that a refreshed pair not yet saved replaces (the compare-and-swap's
+    /// expected value).
+    var replacing: TokenPair?
 
     /// Creates the worker of one account.
     /// - Parameters:
@@ -35,10 +41,12 @@ public actor AccountActor {
     ///   - environment: Shared daemon parts.
     ///   - mailbox: The account's mailbox (kept by the supervisor across restarts).
     ///   - seed: Seed of the account's jitter generator.
+    ///   - fence: The lease it runs under, with several daemons.
     public init(
         record: AccountRecord, settings: AccountStateMachine.Settings, runSettings: SyncEnvironment.RunSettings,
-        environment: SyncEnvironment, mailbox: Mailbox<AccountEvent> = Mailbox(), seed: UInt64
+        environment: SyncEnvironment, mailbox: Mailbox<AccountEvent> = Mailbox(), seed: UInt64, fence: LeaseFence? = nil
     ) {
+        self.fence = fence
         id = record.id
         self.record = record
         self.mailbox = mailbox
@@ -113,6 +121,12 @@ public actor AccountActor {
     /// The current state.
     public var state: AccountState { machine.state }
 
+    /// When the next scheduled run is due, and whether a run is in flight (the lease planner
+    /// gives up idle accounts due last).
+    public var leaseCandidate: LeasePlanner.Held {
+        LeasePlanner.Held(id: id, nextSyncAt: machine.nextSyncAt, busy: machine.state == .syncing)
+    }
+
     // MARK: - Operator commands (persisted at once, then the loop re-reads the schedule)
 
     /// Turns the schedule on or off.
@@ -185,7 +199,7 @@ public actor AccountActor {
     func execute(_ action: AccountStateMachine.Action) async throws {
         guard case .persist(let schedule) = action else { return }
         do {
-            try await environment.store.saveSchedule(id, schedule)
+            try await environment.store.saveSchedule(id, schedule, fence: fence)
         } catch StoreError.unavailable(let why) {
             logger.warning("schedule not persisted: database unavailable", metadata: ["error": "\(why)"])
         }

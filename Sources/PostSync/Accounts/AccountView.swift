@@ -36,6 +36,8 @@ public struct AccountView: Sendable, Codable, Equatable {
     public var syncInterval: Int?
     /// The account's learned posting rate, posts per day, rounded to 0.01.
     public var postsPerDay: Double
+    /// The node id of the daemon holding the account (CONTRACT section 10), or nil.
+    public var node: String?
 
     /// Builds the view from a record plus live values.
     public init(record: AccountRecord, state: AccountState? = nil, lastStatus: SyncStatus? = nil, posts: Int = 0) {
@@ -77,5 +79,6 @@ public struct AccountView: Sendable, Codable, Equatable {
         try c.encode(lastError, forKey: .lastError)
         try c.encode(syncInterval, forKey: .syncInterval)
         try c.encode(postsPerDay, forKey: .postsPerDay)
+        try c.encode(node, forKey: .node)
     }
 }

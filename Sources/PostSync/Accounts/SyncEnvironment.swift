@@ -3,8 +3,17 @@ import Logging
 
 /// Receives every finished run; the supervisor, the one writer of the SyncLog, implements it.
 public protocol SyncRecorder: Sendable {
-    /// Writes the entry (assigning `seq` and `id`) and returns it as written.
-    func record(_ entry: SyncLogEntry) async throws -> SyncLogEntry
+    /// Writes the entry (assigning `seq` and `id`) and returns it as written; with a fence, the
+    /// database refuses it once another daemon holds the account's lease.
+    /// - Throws: `StoreError.leaseLost` when refused (nothing is written then).
+    func record(_ entry: SyncLogEntry, fence: LeaseFence?) async throws -> SyncLogEntry
+}
+
+extension SyncRecorder {
+    /// Writes an entry that needs no fence (one daemon, or the supervisor's own entries).
+    public func record(_ entry: SyncLogEntry) async throws -> SyncLogEntry {
+        try await record(entry, fence: nil)
+    }
 }
 
 /// Everything an account actor needs from the daemon, shared by all accounts.
@@ -42,13 +51,16 @@ public struct SyncEnvironment: Sendable {
     public var observeLateness: (@Sendable (TimeInterval) -> Void)?
     /// The adaptive schedule's daemon-wide budget (nil: each account is planned on its own).
     public var schedule: ScheduleBoard?
+    /// The other daemons sharing the database (nil: this daemon is alone, as with SQLite).
+    public var cluster: ClusterLink?
 
     /// Creates an environment.
     public init(
         store: any Store, clients: [Platform: any PlatformClient], clock: any DaemonClock, limiter: AsyncSemaphore,
         recorder: any SyncRecorder, logger: Logger, observeLateness: (@Sendable (TimeInterval) -> Void)? = nil,
-        schedule: ScheduleBoard? = nil
+        schedule: ScheduleBoard? = nil, cluster: ClusterLink? = nil
     ) {
+        self.cluster = cluster
         self.schedule = schedule
         self.observeLateness = observeLateness
         self.store = store

@@ -23,6 +23,8 @@ public struct Configuration: Sendable, Equatable {
     public var cron: Cron
     /// `database`: SQLite (the default) or PostgreSQL.
     public var database: Database
+    /// `cluster`: node id and lease when several daemons share a PostgreSQL database.
+    public var cluster: Cluster
 
     /// Creates a configuration; every argument defaults to the documented default, so
     /// `Configuration()` is the all-defaults configuration.
@@ -35,7 +37,8 @@ public struct Configuration: Sendable, Equatable {
         instagram: Instagram = Instagram(),
         tiktok: TikTok = TikTok(),
         cron: Cron = Cron(),
-        database: Database = Database()
+        database: Database = Database(),
+        cluster: Cluster = Cluster()
     ) {
         self.stateDirectory = stateDirectory
         self.control = control
@@ -46,6 +49,7 @@ public struct Configuration: Sendable, Equatable {
         self.tiktok = tiktok
         self.cron = cron
         self.database = database
+        self.cluster = cluster
     }
 }
 

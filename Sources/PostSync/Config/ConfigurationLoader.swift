@@ -59,6 +59,7 @@ public enum ConfigurationLoader {
         try readCron(top.section("cron", keys: cronKeys), readFile: readFile, into: &configuration.cron)
         try readDatabase(
             top.section("database", keys: databaseKeys), readFile: readFile, into: &configuration.database)
+        try readCluster(top.section("cluster", keys: clusterKeys), into: &configuration.cluster)
         return configuration
     }
 

@@ -115,14 +115,16 @@ public struct ControlAPI: Sendable {
     /// `GET /v1/status`.
     func status(_ request: Request, context: APIRequestContext) async throws -> JSONResponse<DaemonStatus> {
         do {
+            let accounts = try await supervisor.accountViews()
             return JSONResponse(
                 DaemonStatus(
-                    version: PostSyncVersion.string, startedAt: startedAt, accounts: try await supervisor.accountViews()))
+                    version: PostSyncVersion.string, startedAt: startedAt,
+                    nodes: await supervisor.nodes(startedAt: startedAt), accounts: accounts))
         } catch StoreError.unavailable {
             return JSONResponse(
                 DaemonStatus(
                     version: PostSyncVersion.string, startedAt: startedAt, database: "unavailable",
-                    accounts: await supervisor.liveAccountViews()))
+                    nodes: await supervisor.nodes(startedAt: startedAt), accounts: await supervisor.liveAccountViews()))
         }
     }
 

@@ -8,7 +8,7 @@ import Foundation
 /// callers that arrive while others wait queue up behind them instead of all taking the same slot.
 struct SlidingWindow: Sendable, Equatable {
     /// Calls allowed per window (at least one).
-    let limit: Int
+    private(set) var limit: Int
     /// The window length in seconds.
     let window: TimeInterval
     // Grant times, oldest first; may hold future reservations.
@@ -36,6 +36,11 @@ struct SlidingWindow: Sendable, Equatable {
         if wait > maxWait { return .refuse(after: wait) }
         grants.append(slot)
         return wait > 0 ? .wait(until: slot) : .go
+    }
+
+    /// Changes the limit (this daemon's share of a cluster's budget); grants already made stay.
+    mutating func setLimit(_ limit: Int) {
+        self.limit = max(1, limit)
     }
 
     /// Grants nothing before `until` (the platform answered 429). A shorter pause than the current

@@ -26,6 +26,11 @@ actor SlidingWindowLimiter {
             .carryOut(on: clock, refusal: "daemon-wide request budget exhausted")
     }
 
+    /// Changes the limit per window.
+    func setLimit(_ limit: Int) {
+        window.setLimit(limit)
+    }
+
     /// Stops granting until `until` (the platform answered 429).
     func pause(until: Date) {
         window.pause(until: until)

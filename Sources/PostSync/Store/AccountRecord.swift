@@ -17,6 +17,29 @@ public enum AccountState: String, Sendable, Codable, Hashable, CaseIterable {
     case quarantined
 }
 
+/// The lease columns of an `accounts` row (CONTRACT section 10).
+public struct AccountLease: Sendable, Equatable {
+    /// `lease_owner`: the holder's node id, nil when released.
+    public var owner: String?
+    /// `lease_expires_at`.
+    public var expiresAt: Date?
+    /// `lease_epoch`: one more at every claim.
+    public var epoch: Int64
+
+    /// Creates the lease columns.
+    public init(owner: String?, expiresAt: Date?, epoch: Int64) {
+        self.owner = owner
+        self.expiresAt = expiresAt
+        self.epoch = epoch
+    }
+
+    /// The holder, if its lease has not expired at `now`.
+    public func holder(at now: Date) -> String? {
+        guard let owner, let expiresAt, expiresAt > now else { return nil }
+        return owner
+    }
+}
+
 /// One row of `accounts`, tokens included. Lives only inside the daemon: it never crosses the
 /// control API (see `AccountView` for that).
 public struct AccountRecord: Sendable, Equatable {
@@ -52,6 +75,10 @@ public struct AccountRecord: Sendable, Equatable {
     public var createdAt: Date
     /// What the schedule learned about the account (nil: nothing yet).
     public var rhythm: PostingRhythm?
+    /// Who holds the account's lease (PostgreSQL with several daemons, CONTRACT section 10);
+    /// nil in SQLite and for an account no daemon ever claimed. Read-only: only the lease
+    /// statements write it.
+    public var lease: AccountLease?
 
     /// Creates a record; every optional field defaults to nil.
     public init(

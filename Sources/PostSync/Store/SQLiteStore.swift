@@ -94,6 +94,33 @@ public struct SQLiteStore: Store {
         }
     }
 
+    /// Stores a refreshed pair unless the stored one is no longer `replacing` (an operator's
+    /// token, stored while the refresh was in flight, wins). One daemon holds every account, so
+    /// the fence is always held.
+    public func saveRotatedTokens(_ id: AccountID, _ tokens: TokenUpdate, replacing: TokenPair, fence: LeaseFence?)
+        async throws -> RotationSave
+    {
+        let refresh = (tokens.refreshToken?.isEmpty ?? true) ? nil : tokens.refreshToken
+        return try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE accounts SET access_token = ?, refresh_token = COALESCE(?, refresh_token),
+                        token_expires_at = ?, refresh_expires_at = COALESCE(?, refresh_expires_at),
+                        token_refreshed_at = ?
+                    WHERE id = ? AND access_token = ? AND refresh_token IS ?
+                    """,
+                arguments: [
+                    tokens.accessToken, refresh, StoreDate.encode(tokens.expiresAt),
+                    StoreDate.encode(tokens.refreshExpiresAt), StoreDate.encode(tokens.refreshedAt), id.description,
+                    replacing.access, replacing.refresh,
+                ])
+            if db.changesCount > 0 { return .saved(stillHeld: true) }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE id = ?", arguments: [id.description]) != nil
+            else { throw StoreError.unknownAccount(id) }
+            return .superseded
+        }
+    }
+
     /// Persists the schedule part of an account: state, next sync, failures, last error and what
     /// the schedule learned.
     public func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule) async throws {

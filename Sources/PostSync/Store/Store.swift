@@ -22,6 +22,15 @@ public protocol Store: Sendable {
     func saveTokens(_ id: AccountID, _ tokens: TokenUpdate) async throws
     /// Persists the schedule part of an account.
     func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule) async throws
+    /// Persists the schedule part of an account, refused once `fence` no longer holds the lease.
+    /// - Throws: `StoreError.leaseLost` when refused.
+    func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule, fence: LeaseFence?) async throws
+    /// Stores a refreshed pair by compare-and-swap on the pair it replaced (`replacing`, as the
+    /// account's record holds it): never fenced, because the platform already made the new pair
+    /// the only valid one, but it never overwrites a pair an operator or another daemon stored
+    /// meanwhile.
+    func saveRotatedTokens(_ id: AccountID, _ tokens: TokenUpdate, replacing: TokenPair, fence: LeaseFence?) async throws
+        -> RotationSave
     /// Persists autoSync.
     /// - Throws: `StoreError.unknownAccount`.
     func setAutoSync(_ id: AccountID, enabled: Bool) async throws
@@ -29,6 +38,9 @@ public protocol Store: Sendable {
     /// `post_metrics` row is written when a post is first seen and whenever its metrics change.
     /// - Returns: How many posts were handed in and how many rows were inserted or changed.
     func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult
+    /// `ingest`, refused (nothing written) once `fence` no longer holds the account's lease.
+    /// - Throws: `StoreError.leaseLost` when refused.
+    func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?) async throws -> IngestResult
     /// The account's stored posts published at or after `since`: id → publication time.
     func recentPosts(of account: AccountID, publishedSince since: Date) async throws -> [String: Date]
     /// Number of stored posts per account id.
@@ -71,6 +83,18 @@ public struct TokenPair: Sendable, Equatable {
 }
 
 extension Store {
+    /// A store without leases (SQLite: one daemon) has nothing to fence.
+    public func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule, fence: LeaseFence?) async throws {
+        try await saveSchedule(id, schedule)
+    }
+
+    /// A store without leases (SQLite: one daemon) has nothing to fence.
+    public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?) async throws
+        -> IngestResult
+    {
+        try await ingest(posts, for: account, now: now)
+    }
+
     /// Always available.
     public var health: DatabaseHealth { DatabaseHealth.alwaysAvailable }
     /// None.

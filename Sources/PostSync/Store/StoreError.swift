@@ -12,6 +12,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case database(String)
     /// The schema was migrated by a newer postsync; nothing was changed.
     case schemaTooNew(found: Int, known: Int)
+    /// A fenced write was refused: another daemon holds the account's lease now (CONTRACT
+    /// section 10), or the account is gone.
+    case leaseLost(AccountID)
 
     /// A human-readable message.
     public var description: String {
@@ -21,6 +24,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .corrupt(let what): "database row unreadable: \(what)"
         case .unavailable(let why): "database unavailable: \(why)"
         case .database(let why): why
+        case .leaseLost(let id): "the lease of \(id) is held by another daemon now; write refused"
         case .schemaTooNew(let found, let known):
             "the database schema is at version \(found), newer than this postsync knows (\(known)); "
                 + "upgrade postsync or point it at another schema (nothing was changed)"

@@ -5,7 +5,12 @@ extension Supervisor {
     /// - Throws: `StoreError.accountExists`.
     public func addAccount(_ record: AccountRecord) async throws -> AccountView {
         try await store.insertAccount(record)
-        commands.post(.add(record))
+        if let cluster {
+            // Whichever daemon's share it falls into claims it; all of them look now.
+            try? await cluster.store.announce()
+        } else {
+            commands.post(.add(record, nil))
+        }
         return AccountView(record: record, state: machine(for: record).state)
     }
 
@@ -20,6 +25,8 @@ extension Supervisor {
         if let slot = slot.flatMap({ $0 }) {
             slot.mailbox.post(.stop)
             await slot.stopped.value
+        } else {
+            await stopRemoteWorker(id)
         }
         try await store.deleteAccount(id, keepPosts: keepPosts)
         schedule.update(id, rhythm: nil, now: clock.now)
@@ -34,6 +41,7 @@ extension Supervisor {
         }
         guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
         try await store.setAutoSync(id, enabled: enabled)
+        if try await forward(.setAutoSync(enabled), for: record) { return }
         try await persist(id, machine(for: record), .autoSyncChanged(enabled, now: clock.now))
     }
 
@@ -46,6 +54,8 @@ extension Supervisor {
             return
         }
         try await store.saveTokens(id, tokens)
+        // The holder reads the new token from the database: it never travels in a command.
+        if try await forward(.tokensReplaced, for: record) { return }
         try await persist(id, machine(for: record), .tokenReplaced(now: clock.now))
     }
 
@@ -57,6 +67,7 @@ extension Supervisor {
             try await worker.authorizationRemoved(reason)
         } else {
             guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
+            if try await forward(.authorizationRemoved(reason), for: record) { return }
             try await persist(id, machine(for: record), .authorizationRemoved(reason))
         }
         let now = clock.now
@@ -88,11 +99,13 @@ extension Supervisor {
             let posts = counts[record.id.description] ?? 0
             let lastStatus = await recorder.lastStatus(of: record.id)
             if let actor = worker(record.id) {
-                views.append(await actor.view(posts: posts, lastStatus: lastStatus))
+                var view = await actor.view(posts: posts, lastStatus: lastStatus)
+                view.node = recorder.node
+                views.append(view)
             } else {
-                views.append(
-                    AccountView(
-                        record: record, state: machine(for: record).state, lastStatus: lastStatus, posts: posts))
+                var view = AccountView(record: record, state: machine(for: record).state, lastStatus: lastStatus, posts: posts)
+                view.node = record.lease?.holder(at: clock.now)
+                views.append(view)
             }
         }
         return views
@@ -112,8 +125,9 @@ extension Supervisor {
     public func liveAccountViews() async -> [AccountView] {
         var views: [AccountView] = []
         for (id, actor) in slots.compactMap({ slot in slot.value.actor.map { (slot.key, $0) } }) {
-            views.append(
-                await actor.view(posts: lastPostCounts[id.description] ?? 0, lastStatus: await recorder.lastStatus(of: id)))
+            var view = await actor.view(posts: lastPostCounts[id.description] ?? 0, lastStatus: await recorder.lastStatus(of: id))
+            view.node = recorder.node
+            views.append(view)
         }
         return views.sorted { $0.id < $1.id }
     }

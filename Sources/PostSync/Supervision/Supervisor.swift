@@ -34,7 +34,8 @@ public actor Supervisor: Service {
     }
 
     enum Command: Sendable {
-        case add(AccountRecord)
+        /// Start the account's worker (under a lease, with several daemons).
+        case add(AccountRecord, LeaseFence?)
         case shutdown
     }
 
@@ -91,6 +92,9 @@ public actor Supervisor: Service {
     let onLateness: (@Sendable (TimeInterval) -> Void)?
     /// The adaptive schedule's daemon-wide budget, fed by the workers.
     public nonisolated let schedule: ScheduleBoard
+    /// The other daemons (PostgreSQL, CONTRACT section 10): with it, workers run only for the
+    /// accounts this daemon holds a lease on, and commands for the others are sent to them.
+    public nonisolated let cluster: ClusterLink?
 
     /// Creates a supervisor.
     /// - Parameters:
@@ -103,11 +107,13 @@ public actor Supervisor: Service {
     ///   - seed: Seeds the per-account jitter generators.
     ///   - logger: Root logger.
     ///   - onLateness: Called with each scheduled run's lateness (metrics).
+    ///   - cluster: The link to the other daemons, with PostgreSQL.
     public init(
         store: any Store, recorder: SyncLogRecorder, clients: [Platform: any PlatformClient], settings: Settings,
         maxConcurrent: Int, clock: any DaemonClock, seed: UInt64, logger: Logger,
-        onLateness: (@Sendable (TimeInterval) -> Void)? = nil
+        onLateness: (@Sendable (TimeInterval) -> Void)? = nil, cluster: ClusterLink? = nil
     ) {
+        self.cluster = cluster
         self.onLateness = onLateness
         self.store = store
         self.recorder = recorder
@@ -125,30 +131,32 @@ public actor Supervisor: Service {
     var environment: SyncEnvironment {
         SyncEnvironment(
             store: store, clients: clients, clock: clock, limiter: limiter, recorder: recorder, logger: logger,
-            observeLateness: onLateness, schedule: schedule)
+            observeLateness: onLateness, schedule: schedule, cluster: cluster)
     }
 
     /// Runs every account until graceful shutdown (SIGTERM) or cancellation; in-flight runs
     /// finish (each bounded by `sync.deadline`), then the SyncLog is flushed.
     public func run() async throws {
         guard case .initial = state else { throw SupervisorBusy() }
-        let records = try await store.accounts()
-        await recorder.restoreStatuses(from: records)
+        let all = try await store.accounts()
+        await recorder.restoreStatuses(from: all)
+        // With several daemons the coordinator hands over the accounts it claims.
+        let records = cluster == nil ? all : []
         state = .running(Accounts())
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for record in records {
                     guard let mailbox = register(record.id) else { continue }
-                    group.addTask { _ = await self.supervise(record, mailbox: mailbox, once: nil) }
+                    group.addTask { _ = await self.supervise(record, mailbox: mailbox, once: nil, fence: nil) }
                 }
                 var stopping = shutdown.isFired
                 while !stopping {
                     for command in await commands.receive(until: nil, clock: clock) {
                         switch command {
-                        case .add(let record):
+                        case .add(let record, let fence):
                             // An account added while the supervisor was starting is already running.
                             guard let mailbox = register(record.id) else { continue }
-                            group.addTask { _ = await self.supervise(record, mailbox: mailbox, once: nil) }
+                            group.addTask { _ = await self.supervise(record, mailbox: mailbox, once: nil, fence: fence) }
                         case .shutdown:
                             stopping = true
                         }
@@ -171,18 +179,24 @@ public actor Supervisor: Service {
     /// `serve --once`: syncs every active account once through the same supervision path as
     /// `serve` (a crash is reported, not restarted), without starting the schedule loops.
     /// - Returns: The summary; `failed == 0` means every run succeeded (or was partial).
-    public func syncOnce(_ trigger: SyncTrigger = .schedule) async throws -> SyncAllSummary {
+    /// - Parameter claimed: With several daemons, the accounts claimed for this pass and their
+    ///   fences (nil: every account of the store, unfenced).
+    public func syncOnce(_ trigger: SyncTrigger = .schedule, claimed: [(AccountRecord, LeaseFence)]? = nil) async throws
+        -> SyncAllSummary
+    {
         guard case .initial = state else { throw SupervisorBusy() }
         let now = clock.now
-        let records = try await store.accounts().filter {
-            AccountStateMachine(settings: settings.schedule, record: $0, now: now).isActive
+        let candidates: [(AccountRecord, LeaseFence?)] =
+            if let claimed { claimed.map { ($0.0, $0.1) } } else { try await store.accounts().map { ($0, nil) } }
+        let records = candidates.filter {
+            AccountStateMachine(settings: settings.schedule, record: $0.0, now: now).isActive
         }
         state = .running(Accounts())
         defer { state = .initial }
         return await withTaskGroup(of: OnceOutcome.self) { group in
-            for record in records {
+            for (record, fence) in records {
                 guard let mailbox = register(record.id) else { continue }
-                group.addTask { await self.supervise(record, mailbox: mailbox, once: trigger) }
+                group.addTask { await self.supervise(record, mailbox: mailbox, once: trigger, fence: fence) }
             }
             var summary = SyncAllSummary(total: records.count)
             for await outcome in group { summary.add(outcome.id, entry: outcome.entry, crash: outcome.crash) }
@@ -258,7 +272,9 @@ public actor Supervisor: Service {
     /// One account's child task: runs its worker (its loop, or one run with `once`), restarts it
     /// after a crash, parks it after a crash loop. Returns when the account is removed, the
     /// daemon stops, or the one run ended.
-    private func supervise(_ initial: AccountRecord, mailbox: Mailbox<AccountEvent>, once: SyncTrigger?) async -> OnceOutcome {
+    private func supervise(
+        _ initial: AccountRecord, mailbox: Mailbox<AccountEvent>, once: SyncTrigger?, fence: LeaseFence?
+    ) async -> OnceOutcome {
         var record = initial
         let id = record.id
         defer {
@@ -271,12 +287,17 @@ public actor Supervisor: Service {
         while !shutdown.isFired && !isRemoved(id) {
             let actor = AccountActor(
                 record: record, settings: settings.schedule, runSettings: settings.run, environment: environment,
-                mailbox: mailbox, seed: Self.seed(for: id, base: seed))
+                mailbox: mailbox, seed: Self.seed(for: id, base: seed), fence: fence)
             _ = modifyAccounts { $0.slots[id]?.actor = actor }
             do {
                 if let once { return OnceOutcome(id: id, entry: try await actor.syncOnce(trigger: once)) }
                 try await actor.run()
                 return OnceOutcome(id: id)
+            } catch StoreError.leaseLost {
+                // Another daemon holds the account now: this worker stops for good, it is no crash.
+                logger.warning("lease lost; worker stopped", metadata: ["account.id": "\(id)"])
+                cluster?.book.remove(id)
+                return OnceOutcome(id: id, crash: "the lease passed to another daemon")
             } catch {
                 if once != nil { return OnceOutcome(id: id, crash: "internal error: \(error)") }
                 guard !shutdown.isFired, !isRemoved(id) else { return OnceOutcome(id: id) }

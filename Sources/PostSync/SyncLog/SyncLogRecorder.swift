@@ -44,16 +44,19 @@ public actor SyncLogRecorder: SyncRecorder {
     }
 
     /// Writes an entry (assigning `seq` and `id`) and returns it as written.
-    /// - Throws: The file's or the table's error; `CancellationError` when the daemon stops
-    ///   while the database is unreachable (the entry is then logged, not written).
-    public func record(_ entry: SyncLogEntry) async throws -> SyncLogEntry {
+    /// - Parameter fence: With PostgreSQL, `sync_log` refuses the entry once another daemon
+    ///   holds the account's lease; it is then not appended to the file either.
+    /// - Throws: The file's or the table's error; `StoreError.leaseLost`; `CancellationError`
+    ///   when the daemon stops while the database is unreachable (the entry is then logged, not
+    ///   written).
+    public func record(_ entry: SyncLogEntry, fence: LeaseFence?) async throws -> SyncLogEntry {
         let written: SyncLogEntry
         if let table {
             try await serial.acquire()
             defer { serial.release() }
             var entry = entry
             entry.id = UUID().uuidString.lowercased()
-            let seq = try await insert(entry, into: table)
+            let seq = try await insert(entry, into: table, fence: fence)
             written = try await writer.append(entry, assignedSeq: seq)
         } else {
             written = try await writer.append(entry)
@@ -64,10 +67,10 @@ public actor SyncLogRecorder: SyncRecorder {
     }
 
     /// Inserts into `sync_log`, waiting out an outage.
-    private func insert(_ entry: SyncLogEntry, into table: any SyncLogTable) async throws -> Int64 {
+    private func insert(_ entry: SyncLogEntry, into table: any SyncLogTable, fence: LeaseFence?) async throws -> Int64 {
         while true {
             do {
-                return try await table.insertEntry(entry, node: node)
+                return try await table.insertEntry(entry, node: node, fence: fence)
             } catch StoreError.unavailable {
                 do {
                     try await health.waitUntilAvailable()

@@ -5,9 +5,12 @@ import Foundation
 /// database, and the JSON-lines file carries the same number for the same entry.
 public protocol SyncLogTable: Sendable {
     /// Inserts an entry (its `id` set by the caller) with the next `seq` of the table.
-    /// - Parameter node: The writing daemon's node id.
+    /// - Parameters:
+    ///   - node: The writing daemon's node id.
+    ///   - fence: When set, the insert is refused unless the fence still holds the account's lease.
     /// - Returns: The `seq` assigned.
-    func insertEntry(_ entry: SyncLogEntry, node: String) async throws -> Int64
+    /// - Throws: `StoreError.leaseLost` when refused.
+    func insertEntry(_ entry: SyncLogEntry, node: String, fence: LeaseFence?) async throws -> Int64
     /// Entries that pass `filter` with `seq <= upTo`, oldest first; with `limit`, only the last
     /// `limit` of them.
     func entries(matching filter: SyncLogFilter, upTo: Int64, limit: Int?) async throws -> [SyncLogEntry]

@@ -37,7 +37,7 @@ struct APIErrorMiddleware: RouterMiddleware {
             case .unknownAccount(let id): return .unknownAccount(id.description)
             case .accountExists(let id): return .accountExists(id.description)
             case .unavailable: return .databaseUnavailable("\(error)")
-            case .corrupt, .database, .schemaTooNew: return .internalError("\(error)")
+            case .corrupt, .database, .schemaTooNew, .leaseLost: return .internalError("\(error)")
             }
         case let error as HTTPError where error.status == .notFound:
             // Thrown by the router itself: no route has this path and method.

@@ -15,6 +15,40 @@ enum PostgresIngestFunction {
         DECLARE
             synced bigint;
         BEGIN
+        \(upsert(s))            SELECT count(*) INTO synced FROM upserted;
+            RETURN synced;
+        END
+        $fn$
+        """
+    }
+
+    /// `ingest_page(platform, account, now, page, node, epoch)` (migration 6): the same, but it
+    /// first takes a share lock on the account's row while the row names this node and epoch as
+    /// its lease holder, and returns -1 without writing otherwise. The lock keeps another daemon's
+    /// claim of the row waiting until this page is committed.
+    static func createFenced(_ s: String) -> String {
+        """
+        CREATE FUNCTION \(s).ingest_page(p_platform text, p_account text, p_now timestamptz, p_page jsonb,
+            p_node text, p_epoch bigint)
+        RETURNS bigint LANGUAGE plpgsql AS $fn$
+        DECLARE
+            synced bigint;
+        BEGIN
+            PERFORM 1 FROM \(s).accounts WHERE id = p_account AND lease_owner = p_node AND lease_epoch = p_epoch
+                FOR SHARE;
+            IF NOT FOUND THEN
+                RETURN -1;
+            END IF;
+        \(upsert(s))            SELECT count(*) INTO synced FROM upserted;
+            RETURN synced;
+        END
+        $fn$
+        """
+    }
+
+    /// The upsert both versions run, as shipped in migration 4 (ending in a newline).
+    private static func upsert(_ s: String) -> String {
+        """
             WITH input AS (
                 SELECT * FROM jsonb_to_recordset(p_page) AS t(post_id text, caption text, media_type text,
                     permalink text, published_at timestamptz, like_count bigint, comment_count bigint,
@@ -79,10 +113,7 @@ enum PostgresIngestFunction {
             touched AS (
                 UPDATE \(s).accounts SET last_sync_at = p_now WHERE id = p_account RETURNING 1
             )
-            SELECT count(*) INTO synced FROM upserted;
-            RETURN synced;
-        END
-        $fn$
+
         """
     }
 }

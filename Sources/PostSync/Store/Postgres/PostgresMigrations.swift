@@ -22,6 +22,7 @@ enum PostgresMigrations {
         Migration(
             version: 5, name: "schedule-model",
             statements: { ["ALTER TABLE \($0).accounts ADD COLUMN schedule_model text"] }),
+        Migration(version: 6, name: "cluster-leases", statements: clusterLeases),
     ]
 
     /// The newest version this binary knows.
@@ -184,6 +185,47 @@ enum PostgresMigrations {
             "ALTER SEQUENCE \(s).sync_log_seq OWNED BY \(s).sync_log.seq",
             "CREATE INDEX sync_log_by_account ON \(s).sync_log (account_id, seq)",
             "CREATE INDEX sync_log_by_node ON \(s).sync_log (node, seq)",
+        ]
+    }
+
+    // MARK: - 6: several daemons (CONTRACT section 10)
+
+    private static func clusterLeases(_ s: String) -> [String] {
+        [
+            """
+            ALTER TABLE \(s).accounts ADD COLUMN lease_owner text, ADD COLUMN lease_expires_at timestamptz,
+                ADD COLUMN lease_epoch bigint NOT NULL DEFAULT 0
+            """,
+            "CREATE INDEX accounts_by_lease_owner ON \(s).accounts (lease_owner)",
+            """
+            CREATE TABLE \(s).nodes (
+                id text PRIMARY KEY,
+                started_at timestamptz NOT NULL,
+                heartbeat_at timestamptz NOT NULL,
+                version text NOT NULL
+            )
+            """,
+            // Commands for the daemon that holds an account (account_id) or for one daemon (node):
+            // durable, so that a command sent while no daemon holds the account waits for the next.
+            """
+            CREATE TABLE \(s).cluster_commands (
+                id text PRIMARY KEY,
+                account_id text,
+                node text,
+                body jsonb NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX cluster_commands_by_account ON \(s).cluster_commands (account_id)",
+            "CREATE INDEX cluster_commands_by_node ON \(s).cluster_commands (node)",
+            """
+            CREATE TABLE \(s).cluster_replies (
+                id text PRIMARY KEY,
+                body jsonb NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            PostgresIngestFunction.createFenced(s),
         ]
     }
 

@@ -105,8 +105,15 @@ extension PostgresStore {
 
     /// Persists the schedule part of an account: state, next sync, failures and last error.
     public func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule) async throws {
+        try await saveSchedule(id, schedule, fence: nil)
+    }
+
+    /// Persists the schedule part of an account; with a fence, only while the row names the
+    /// fence's node and epoch (the `WHERE` of the update).
+    /// - Throws: `StoreError.leaseLost` when the fence no longer holds.
+    public func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule, fence: LeaseFence?) async throws {
         let s = self.s
-        _ = try await perform { client in
+        let updated = try await perform { client in
             try await client.query(
                 """
                 UPDATE \(unescaped: s).accounts SET state = \(schedule.state.rawValue),
@@ -114,8 +121,49 @@ extension PostgresStore {
                     consecutive_failures = \(schedule.consecutiveFailures),
                     last_error = \(schedule.lastError.map(PostgresStore.withoutNUL)),
                     schedule_model = COALESCE(\(schedule.rhythm?.text), schedule_model)
-                WHERE id = \(id.description)
-                """)
+                WHERE id = \(id.description) AND (\(fence?.node)::text IS NULL
+                    OR (lease_owner = \(fence?.node)::text AND lease_epoch = \(fence?.epoch)::bigint))
+                RETURNING 1
+                """
+            ).collect().count
+        }
+        if updated == 0, fence != nil { throw StoreError.leaseLost(id) }
+    }
+
+    /// Stores a refreshed pair by compare-and-swap on the stored pair it replaced; not fenced
+    /// (the platform made the new pair the only valid one), but it says whether the fence still
+    /// held, so that a daemon that lost the lease meanwhile can tell the new holder.
+    public func saveRotatedTokens(_ id: AccountID, _ tokens: TokenUpdate, replacing: TokenPair, fence: LeaseFence?)
+        async throws -> RotationSave
+    {
+        let refresh = (tokens.refreshToken?.isEmpty ?? true) ? nil : tokens.refreshToken
+        let s = self.s
+        let answer = try await perform { client -> Bool?? in
+            let rows = try await client.query(
+                """
+                WITH target AS (SELECT id FROM \(unescaped: s).accounts WHERE id = \(id.description)),
+                swapped AS (
+                    UPDATE \(unescaped: s).accounts SET access_token = \(tokens.accessToken),
+                        refresh_token = COALESCE(\(refresh), refresh_token),
+                        token_expires_at = \(StoreDate.encode(tokens.expiresAt))::timestamptz,
+                        refresh_expires_at = COALESCE(\(StoreDate.encode(tokens.refreshExpiresAt))::timestamptz,
+                            refresh_expires_at),
+                        token_refreshed_at = \(StoreDate.encode(tokens.refreshedAt))::timestamptz
+                    WHERE id = \(id.description) AND access_token = \(replacing.access)
+                        AND refresh_token IS NOT DISTINCT FROM \(replacing.refresh)::text
+                    RETURNING \(fence?.node)::text IS NULL
+                        OR (lease_owner = \(fence?.node)::text AND lease_epoch = \(fence?.epoch)::bigint) AS held
+                )
+                SELECT (SELECT held FROM swapped) FROM target
+                """
+            )
+            for try await held in rows.decode(Bool?.self) { return .some(held) }
+            return .none
+        }
+        switch answer {
+        case .none: throw StoreError.unknownAccount(id)
+        case .some(.none): return .superseded
+        case .some(.some(let held)): return .saved(stillHeld: held)
         }
     }
 
@@ -232,5 +280,8 @@ extension AccountRecord {
             createdAt: try r["created_at"].decode(Date.self),
             rhythm: try r["schedule_model"].decode(String?.self).flatMap(PostingRhythm.init(text:))
         )
+        lease = AccountLease(
+            owner: try r["lease_owner"].decode(String?.self), expiresAt: try r["lease_expires_at"].decode(Date?.self),
+            epoch: try r["lease_epoch"].decode(Int64.self))
     }
 }

@@ -8,6 +8,16 @@ extension PostgresStore {
     /// the stored rows, the change test and the `post_metrics` rows happen from a cached plan.
     /// The rules are those of `SQLiteStore.ingest`; the engine tests hold both to them.
     public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult {
+        try await ingest(posts, for: account, now: now, fence: nil)
+    }
+
+    /// `ingest`; with a fence, `ingest_page`'s fenced version writes nothing (and answers -1)
+    /// unless the row names the fence's node and epoch, and holds the row against a claim
+    /// until the page is committed.
+    /// - Throws: `StoreError.leaseLost` when the fence no longer holds.
+    public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?) async throws
+        -> IngestResult
+    {
         var seen = Set<String>()
         // ON CONFLICT may touch a row once per statement: a page that repeats a post keeps the first.
         let unique = posts.filter { seen.insert($0.postID).inserted }
@@ -16,13 +26,23 @@ extension PostgresStore {
         let platform = account.platform.rawValue
         let stamp = Timestamp.format(now)
         let synced = try await perform { client in
-            let rows = try await client.query(
-                """
-                SELECT \(unescaped: s).ingest_page(\(platform), \(account.description), \(stamp)::timestamptz, \(page)::jsonb)
-                """)
+            let rows =
+                if let fence {
+                    try await client.query(
+                        """
+                        SELECT \(unescaped: s).ingest_page(\(platform), \(account.description), \(stamp)::timestamptz,
+                            \(page)::jsonb, \(fence.node), \(fence.epoch))
+                        """)
+                } else {
+                    try await client.query(
+                        """
+                        SELECT \(unescaped: s).ingest_page(\(platform), \(account.description), \(stamp)::timestamptz, \(page)::jsonb)
+                        """)
+                }
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }
+        if synced < 0 { throw StoreError.leaseLost(account) }
         return IngestResult(found: posts.count, synced: synced)
     }
 

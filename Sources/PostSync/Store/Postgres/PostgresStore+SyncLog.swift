@@ -8,24 +8,31 @@ extension PostgresStore: SyncLogTable {
         created_at, started_at, api_calls, token_refreshed, attempt
         """
 
-    /// Inserts an entry with the next `seq` of the table in one round trip.
-    public func insertEntry(_ entry: SyncLogEntry, node: String) async throws -> Int64 {
+    /// Inserts an entry with the next `seq` of the table in one round trip; with a fence, only
+    /// while the fence still holds the account's lease (the check and the insert are one
+    /// statement).
+    public func insertEntry(_ entry: SyncLogEntry, node: String, fence: LeaseFence?) async throws -> Int64 {
         let s = self.s
+        let account = AccountID(entry.accountId)
         return try await perform { client in
             let rows = try await client.query(
                 """
                 INSERT INTO \(unescaped: s).sync_log (seq, id, account_id, platform, trigger, posts_found, posts_synced,
                     status, error_message, duration_ms, created_at, started_at, api_calls, token_refreshed, attempt, node)
-                VALUES (nextval('\(unescaped: s).sync_log_seq'), \(entry.id), \(entry.accountId),
+                SELECT nextval('\(unescaped: s).sync_log_seq'), \(entry.id), \(entry.accountId),
                     \(entry.platform.rawValue), \(entry.trigger.rawValue), \(entry.postsFound), \(entry.postsSynced),
                     \(entry.status.rawValue), \(entry.errorMessage.map(PostgresStore.withoutNUL)), \(entry.duration),
                     \(Timestamp.format(entry.createdAt))::timestamptz, \(Timestamp.format(entry.startedAt))::timestamptz,
-                    \(entry.apiCalls), \(entry.tokenRefreshed), \(entry.attempt), \(node))
+                    \(entry.apiCalls), \(entry.tokenRefreshed), \(entry.attempt), \(node)
+                WHERE \(fence?.node)::text IS NULL OR EXISTS (
+                    SELECT 1 FROM \(unescaped: s).accounts WHERE id = \(entry.accountId)
+                        AND lease_owner = \(fence?.node)::text AND lease_epoch = \(fence?.epoch)::bigint)
                 -- A retry after a lost answer finds its own row (same id) instead of failing.
                 ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
                 RETURNING seq
                 """)
             for try await seq in rows.decode(Int64.self) { return seq }
+            if fence != nil, let account { throw StoreError.leaseLost(account) }
             throw StoreError.database("INSERT INTO sync_log returned no seq")
         }
     }

@@ -151,12 +151,43 @@ public final class TokenVault: Store {
         try await base.saveSchedule(id, schedule)
     }
 
+    public func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule, fence: LeaseFence?) async throws {
+        try await base.saveSchedule(id, schedule, fence: fence)
+    }
+
+    /// Sealing is randomized, so the stored pair cannot be matched by sealing `replacing` again:
+    /// the stored row is read and opened, compared with `replacing` in constant time, and the
+    /// swap is then made on the sealed text that was read (a write in between fails it).
+    public func saveRotatedTokens(_ id: AccountID, _ tokens: TokenUpdate, replacing: TokenPair, fence: LeaseFence?)
+        async throws -> RotationSave
+    {
+        try await tokenWrites.acquire()
+        defer { tokenWrites.release() }
+        let sealer = self.sealer.withLock { $0 }
+        guard let stored = try await base.account(id) else { throw StoreError.unknownAccount(id) }
+        let opened = openOrBlank(stored)
+        let sameAccess = ConstantTime.equal(opened.accessToken, replacing.access)
+        let sameRefresh = ConstantTime.equal(opened.refreshToken ?? "", replacing.refresh ?? "")
+        guard sameAccess, sameRefresh, (opened.refreshToken == nil) == (replacing.refresh == nil) else { return .superseded }
+        var sealed = tokens
+        sealed.accessToken = sealer.seal(tokens.accessToken, for: id)
+        sealed.refreshToken = tokens.refreshToken.flatMap { $0.isEmpty ? nil : sealer.seal($0, for: id) }
+        return try await base.saveRotatedTokens(
+            id, sealed, replacing: TokenPair(access: stored.accessToken, refresh: stored.refreshToken), fence: fence)
+    }
+
     public func setAutoSync(_ id: AccountID, enabled: Bool) async throws {
         try await base.setAutoSync(id, enabled: enabled)
     }
 
     public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult {
         try await base.ingest(posts, for: account, now: now)
+    }
+
+    public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?) async throws
+        -> IngestResult
+    {
+        try await base.ingest(posts, for: account, now: now, fence: fence)
     }
 
     public func recentPosts(of account: AccountID, publishedSince since: Date) async throws -> [String: Date] {
@@ -198,6 +229,11 @@ public final class TokenVault: Store {
     }
 
     // MARK: - Sealing records
+
+    /// A row read around the vault (a lease claim returns whole rows) with its tokens opened.
+    public func opened(_ record: AccountRecord) -> AccountRecord {
+        openOrBlank(record)
+    }
 
     private func seal(_ record: AccountRecord, with sealer: TokenSealer) -> AccountRecord {
         var sealed = record
