@@ -40,6 +40,8 @@ public final class Daemon: Sendable {
     public let cluster: ClusterLink?
     /// When the daemon was built (its node row's `started_at`).
     let startedAt = Date()
+    /// Claims, renews and balances the leases, with PostgreSQL.
+    public let coordinator: ClusterCoordinator?
     /// The injected clock.
     let clock: any DaemonClock
     /// TikTok's per-endpoint budgets (a share of them with several daemons).
@@ -131,10 +133,17 @@ public final class Daemon: Sendable {
         recorder = SyncLogRecorder(
             writer: syncLog, table: store.syncLogTable, health: store.health, node: node, logger: logger,
             onRecord: { metrics.record($0) })
-        supervisor = Supervisor(
+        let supervisor = Supervisor(
             store: store, recorder: recorder, clients: clients, settings: Self.supervisorSettings(configuration),
             maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger,
             onLateness: { metrics.lateness($0) }, cluster: cluster)
+        self.supervisor = supervisor
+        let startedAt = self.startedAt
+        coordinator = cluster.map { cluster in
+            ClusterCoordinator(
+                store: cluster.store, vault: vault, supervisor: supervisor, link: cluster, startedAt: startedAt,
+                logger: logger, onNodes: { await budgets.share(among: $0) })
+        }
         connect = ConnectService(
             supervisor: supervisor, transport: transport, configuration: configuration, clock: clock, logger: logger)
         do {
@@ -170,7 +179,7 @@ public final class Daemon: Sendable {
             api: api, path: socketPath, mode: configuration.control.mode, logger: logger, onReady: onControlReady)
         var services: [any Service] = []
         // Before the supervisor: shut down after it, so the leases outlive the runs in flight.
-        if let coordinator = coordinator() { services.append(coordinator) }
+        if let coordinator { services.append(coordinator) }
         services += [supervisor, HeartbeatService(supervisor: supervisor, clock: clock), control]
         if case .address(let host, let port) = configuration.http.listen {
             let listener = HTTPListenerAPI(
@@ -223,20 +232,31 @@ public final class Daemon: Sendable {
         await close()
     }
 
-    /// The cluster coordinator, with PostgreSQL.
-    func coordinator() -> ClusterCoordinator? {
-        guard let cluster else { return nil }
-        let budgets = tiktokBudgets
-        return ClusterCoordinator(
-            store: cluster.store, vault: vault, supervisor: supervisor, link: cluster, startedAt: startedAt,
-            logger: logger, onNodes: { await budgets.share(among: $0) })
+    /// Runs the supervisor (and, with PostgreSQL, the cluster coordinator that hands it the
+    /// accounts it leases) until `supervisor.beginShutdown()`, outside a service group: what
+    /// tests run instead of `run()`. The leases are given up at the end.
+    public func runEngine() async throws {
+        guard let coordinator else {
+            try await supervisor.run()
+            return
+        }
+        let coordinating = Task { try await coordinator.run() }
+        do {
+            try await supervisor.run()
+        } catch {
+            coordinating.cancel()
+            _ = await coordinating.result
+            throw error
+        }
+        coordinating.cancel()
+        _ = await coordinating.result
     }
 
     /// `serve --once`: syncs every active account once and returns the summary. Call `close()` after.
     /// With PostgreSQL it syncs the accounts no live daemon holds, under leases like any daemon
     /// (renewed while it runs, given up at the end).
     public func runOnce() async throws -> SyncAllSummary {
-        guard let coordinator = coordinator() else {
+        guard let coordinator else {
             let summary = try await supervisor.syncOnce()
             await recorder.close()
             return summary

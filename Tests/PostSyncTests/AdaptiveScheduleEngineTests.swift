@@ -16,7 +16,7 @@ import Testing
             let learned = try await EngineIntegrationTests.withDaemon(config, directory: directory) { daemon in
                 _ = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await daemon.supervisor.run() }
+                    group.addTask { try await daemon.runEngine() }
                     try await eventually("first syncs") {
                         try SyncLogReader(directory: daemon.stateDirectory).readAll().entries.count == 4
                     }

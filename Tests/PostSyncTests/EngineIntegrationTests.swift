@@ -199,7 +199,7 @@ import Testing
             try await Self.withDaemon(config, directory: directory) { daemon in
                 let ids = try await SimulatorHarness.importAccounts(from: world, into: daemon.store)
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await daemon.supervisor.run() }
+                    group.addTask { try await daemon.runEngine() }
                     try await eventually("first syncs") {
                         try SyncLogReader(directory: daemon.stateDirectory).readAll().entries.count == 4
                     }

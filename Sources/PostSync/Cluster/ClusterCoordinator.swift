@@ -68,7 +68,9 @@ public actor ClusterCoordinator: Service {
             self.wake.post(.rebalance)
         }
         listener.cancel()
-        await leave()
+        // In a task of its own: a cancelled caller (tests, `Daemon.runEngine`) must still give the
+        // leases up.
+        await Task { await self.leave() }.value
     }
 
     /// Gives up every lease and removes this node (SIGTERM, or the end of `serve --once`).
@@ -84,12 +86,12 @@ public actor ClusterCoordinator: Service {
     private func loop() async {
         let period = book.lease / 3
         let clock = SystemClock()
-        while !stopping.isFired {
+        while !stopping.isFired, !Task.isCancelled {
             let started = ContinuousClock.now
             await cycle()
             await takeCommands()
             var due = started + period
-            while !stopping.isFired, ContinuousClock.now < due {
+            while !stopping.isFired, !Task.isCancelled, ContinuousClock.now < due {
                 let wait = due - ContinuousClock.now
                 let woken = await wake.receive(until: clock.now.addingTimeInterval(wait.seconds), clock: clock)
                 if woken.contains(where: { if case .command = $0 { true } else { false } }) { await takeCommands() }

@@ -280,8 +280,11 @@ extension AccountRecord {
             createdAt: try r["created_at"].decode(Date.self),
             rhythm: try r["schedule_model"].decode(String?.self).flatMap(PostingRhythm.init(text:))
         )
-        lease = AccountLease(
-            owner: try r["lease_owner"].decode(String?.self), expiresAt: try r["lease_expires_at"].decode(Date?.self),
-            epoch: try r["lease_epoch"].decode(Int64.self))
+        let owner = try r["lease_owner"].decode(String?.self)
+        let epoch = try r["lease_epoch"].decode(Int64.self)
+        // Never claimed: no lease at all, as in SQLite.
+        if owner != nil || epoch != 0 {
+            lease = AccountLease(owner: owner, expiresAt: try r["lease_expires_at"].decode(Date?.self), epoch: epoch)
+        }
     }
 }
