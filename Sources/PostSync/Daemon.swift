@@ -142,8 +142,9 @@ public final class Daemon: Sendable {
         coordinator = cluster.map { cluster in
             ClusterCoordinator(
                 store: cluster.store, vault: vault, supervisor: supervisor, link: cluster, startedAt: startedAt,
-                logger: logger, onNodes: { await budgets.share(among: $0) })
+                logger: logger)
         }
+        if cluster != nil, let shared = base as? any SharedCallBudget { await budgets.share(through: shared) }
         connect = ConnectService(
             supervisor: supervisor, transport: transport, configuration: configuration, clock: clock, logger: logger)
         do {

@@ -19,8 +19,6 @@ public actor ClusterCoordinator: Service {
     let startedAt: Date
     let logger: Logger
     let version: String
-    /// Told the number of live daemons after every heartbeat (each takes its share of TikTok's budget).
-    let onNodes: @Sendable (Int) async -> Void
     /// Wakes the loop early: a notification arrived.
     nonisolated let wake = Mailbox<Wake>()
     private let stopping = ShutdownSignal()
@@ -43,7 +41,7 @@ public actor ClusterCoordinator: Service {
     /// Creates the coordinator.
     public init(
         store: any ClusterStore, vault: TokenVault, supervisor: Supervisor, link: ClusterLink, startedAt: Date,
-        logger: Logger, version: String = PostSyncVersion.string, onNodes: @escaping @Sendable (Int) async -> Void = { _ in }
+        logger: Logger, version: String = PostSyncVersion.string
     ) {
         self.store = store
         self.vault = vault
@@ -52,7 +50,6 @@ public actor ClusterCoordinator: Service {
         self.startedAt = startedAt
         self.logger = logger
         self.version = version
-        self.onNodes = onNodes
     }
 
     var book: LeaseBook { link.book }
@@ -161,7 +158,6 @@ public actor ClusterCoordinator: Service {
                 logger.info("cluster nodes changed", metadata: ["cluster.nodes": "\(nodes.joined(separator: ","))"])
                 lastNodes = nodes
             }
-            await onNodes(max(1, snapshot.nodes.count))
             guard !stopping.isFired else { return }
             let held = await supervisor.leaseCandidates(Array(book.held.keys.filter { !releasing.contains($0) }))
             let plan = LeasePlanner.plan(node: node, nodes: nodes, total: snapshot.totalAccounts, held: held)

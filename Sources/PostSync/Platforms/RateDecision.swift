@@ -10,6 +10,12 @@ enum RateDecision: Sendable, Equatable {
     /// The next slot is `after` seconds away, longer than the caller may wait; nothing was recorded.
     case refuse(after: TimeInterval)
 
+    /// A wait of `wait` seconds from `now`: refused when longer than `maxWait`.
+    static func refuseOrWait(_ wait: TimeInterval, maxWait: TimeInterval, now: Date) -> RateDecision {
+        if wait > maxWait { return .refuse(after: wait) }
+        return wait > 0 ? .wait(until: now.addingTimeInterval(wait)) : .go
+    }
+
     /// Carries the decision out: returns, sleeps on `clock` until the slot, or throws.
     /// - Parameter refusal: The message of the `rateLimited` error thrown on a refusal.
     /// - Throws: `PlatformError.rateLimited` with the wait (whole seconds, rounded up) on a refusal,

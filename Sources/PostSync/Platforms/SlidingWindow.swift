@@ -8,12 +8,13 @@ import Foundation
 /// callers that arrive while others wait queue up behind them instead of all taking the same slot.
 struct SlidingWindow: Sendable, Equatable {
     /// Calls allowed per window (at least one).
-    private(set) var limit: Int
+    let limit: Int
     /// The window length in seconds.
     let window: TimeInterval
     // Grant times, oldest first; may hold future reservations.
     private var grants: Deque<Date> = []
-    private var pausedUntil: Date?
+    /// No grant before this (the platform answered 429).
+    private(set) var pausedUntil: Date?
 
     /// - Parameters:
     ///   - limit: Calls allowed per window; values below one mean one.
@@ -36,11 +37,6 @@ struct SlidingWindow: Sendable, Equatable {
         if wait > maxWait { return .refuse(after: wait) }
         grants.append(slot)
         return wait > 0 ? .wait(until: slot) : .go
-    }
-
-    /// Changes the limit (this daemon's share of a cluster's budget); grants already made stay.
-    mutating func setLimit(_ limit: Int) {
-        self.limit = max(1, limit)
     }
 
     /// Grants nothing before `until` (the platform answered 429). A shorter pause than the current

@@ -170,32 +170,24 @@ public struct TikTokClient: PlatformClient {
 }
 
 /// The daemon-wide budgets of TikTok's endpoints (600 requests per minute each by default).
-/// With several daemons (CONTRACT section 10) each takes an equal share of the cluster's budget.
+/// With several daemons (CONTRACT section 10) the budgets are the cluster's: every call is
+/// reserved in one shared window kept in PostgreSQL (`SharedCallBudget`).
 public final class TikTokBudgets: Sendable {
     let list: SlidingWindowLimiter
     let query: SlidingWindowLimiter
     let token: SlidingWindowLimiter
-    let requestsPerMinute: Int
 
     init(requestsPerMinute: Int, clock: any DaemonClock) {
-        self.requestsPerMinute = requestsPerMinute
-        list = SlidingWindowLimiter(limit: requestsPerMinute, clock: clock)
-        query = SlidingWindowLimiter(limit: requestsPerMinute, clock: clock)
-        token = SlidingWindowLimiter(limit: requestsPerMinute, clock: clock)
+        list = SlidingWindowLimiter(limit: requestsPerMinute, clock: clock, name: "tiktok.video.list")
+        query = SlidingWindowLimiter(limit: requestsPerMinute, clock: clock, name: "tiktok.video.query")
+        token = SlidingWindowLimiter(limit: requestsPerMinute, clock: clock, name: "tiktok.oauth.token")
     }
 
-    /// This daemon's share when `nodes` daemons share the budget: the budget divided by them,
-    /// rounded down (at least one call a minute).
-    static func share(of requestsPerMinute: Int, nodes: Int) -> Int {
-        max(1, requestsPerMinute / max(1, nodes))
-    }
-
-    /// Takes this daemon's share of the budget among `nodes` live daemons, for every endpoint.
-    func share(among nodes: Int) async {
-        let limit = Self.share(of: requestsPerMinute, nodes: nodes)
-        await list.setLimit(limit)
-        await query.setLimit(limit)
-        await token.setLimit(limit)
+    /// Makes every endpoint's budget the cluster's.
+    func share(through shared: any SharedCallBudget) async {
+        await list.share(through: shared)
+        await query.share(through: shared)
+        await token.share(through: shared)
     }
 }
 

@@ -226,6 +226,40 @@ enum PostgresMigrations {
             )
             """,
             PostgresIngestFunction.createFenced(s),
+            // The cluster's request budgets (SharedCallBudget): the calls granted per endpoint,
+            // future reservations included.
+            "CREATE TABLE \(s).budget_grants (endpoint text NOT NULL, at timestamptz NOT NULL)",
+            "CREATE INDEX budget_grants_by_endpoint ON \(s).budget_grants (endpoint, at)",
+            // SlidingWindow.reserve in SQL, under a transaction-scoped lock per endpoint: the
+            // next free slot, or a refusal with the wait when it is more than p_max_wait away.
+            """
+            CREATE FUNCTION \(s).reserve_call(p_endpoint text, p_limit integer, p_window double precision,
+                p_max_wait double precision, OUT granted boolean, OUT wait double precision)
+            LANGUAGE plpgsql AS $fn$
+            DECLARE
+                n bigint;
+                slot timestamptz := clock_timestamp();
+                oldest timestamptz;
+            BEGIN
+                PERFORM pg_advisory_xact_lock(29812, hashtext(p_endpoint));
+                DELETE FROM \(s).budget_grants
+                WHERE endpoint = p_endpoint AND at <= slot - p_window * interval '1 second';
+                SELECT count(*) INTO n FROM \(s).budget_grants WHERE endpoint = p_endpoint;
+                IF n >= p_limit THEN
+                    SELECT at INTO oldest FROM \(s).budget_grants WHERE endpoint = p_endpoint
+                    ORDER BY at OFFSET n - p_limit LIMIT 1;
+                    slot := greatest(slot, oldest + p_window * interval '1 second');
+                END IF;
+                wait := extract(epoch FROM slot - clock_timestamp());
+                IF wait > p_max_wait THEN
+                    granted := false;
+                    RETURN;
+                END IF;
+                INSERT INTO \(s).budget_grants (endpoint, at) VALUES (p_endpoint, slot);
+                granted := true;
+            END
+            $fn$
+            """,
         ]
     }
 

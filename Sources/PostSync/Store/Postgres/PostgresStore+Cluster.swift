@@ -239,3 +239,19 @@ extension PostgresStore: ClusterStore {
         }
     }
 }
+
+extension PostgresStore: SharedCallBudget {
+    func reserve(_ endpoint: String, limit: Int, window: TimeInterval, maxWait: TimeInterval, now: Date) async throws
+        -> RateDecision
+    {
+        let s = self.s
+        let (granted, wait) = try await perform { client -> (Bool, Double) in
+            let rows = try await client.query(
+                "SELECT granted, wait FROM \(unescaped: s).reserve_call(\(endpoint), \(limit), \(window), \(maxWait))")
+            for try await answer in rows.decode((Bool, Double).self) { return answer }
+            throw StoreError.database("reserve_call returned no row")
+        }
+        guard granted else { return .refuse(after: wait) }
+        return wait > 0 ? .wait(until: now.addingTimeInterval(wait)) : .go
+    }
+}
