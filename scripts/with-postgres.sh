@@ -14,6 +14,8 @@
 #   POSTSYNC_TEST_PG_BIN         the server binaries (initdb, pg_ctl, postgres), for tests that
 #                                start a private server of their own
 #   PGHOST PGPORT PGUSER PGDATABASE   so that psql, pg_dump & co. connect without options
+#   POSTSYNC_TEST_PG_CTL         a script that stops (`stop`, fast) and starts (`start`) this
+#                                server, for tests of an outage (scripts/cluster-test.sh)
 #
 # $WITH_POSTGRES_CONF: extra postgresql.conf lines (profiling, e.g. pg_stat_statements).
 # Binaries: $POSTSYNC_TEST_PG_BIN if set, else /usr/lib/postgresql/*/bin (Debian's `postgresql`
@@ -193,6 +195,19 @@ done
 elapsed_ms=$((($(date +%s%N) - started_ns) / 1000000))
 printf '%s: server on 127.0.0.1:%s ready in %d.%ds\n' "$name" "$port" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) >&2
 
+# stop | start, as the server's user, the start detached like the first one.
+{
+    echo '#!/usr/bin/env bash'
+    echo 'set -euo pipefail'
+    declare -f as_server detached
+    echo 'case "${1:-}" in'
+    echo "    stop) as_server '$bindir/pg_ctl' -D '$pgdata' -m fast -w -t 30 stop >/dev/null ;;"
+    echo "    start) detached as_server '$bindir/pg_ctl' -D '$pgdata' -l '$tmpdir/server.log' -w -t 60 start >/dev/null ;;"
+    echo '    *) echo "usage: $0 stop|start" >&2; exit 2 ;;'
+    echo 'esac'
+} >"$tmpdir/pg-ctl"
+chmod 0755 "$tmpdir/pg-ctl"
+export POSTSYNC_TEST_PG_CTL="$tmpdir/pg-ctl"
 export POSTSYNC_TEST_DATABASE_URL="postgres://postsync@127.0.0.1:$port/postsync"
 export POSTSYNC_TEST_PG_BIN="$bindir"
 export PGHOST=127.0.0.1 PGPORT="$port" PGUSER=postsync PGDATABASE=postsync

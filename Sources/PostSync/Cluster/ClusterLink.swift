@@ -37,7 +37,9 @@ public final class ClusterLink: Sendable {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             do {
-                if let body = try await store.takeReply(id) { return try JSONCoding.decoder().decode(ClusterReply.self, from: body) }
+                if let body = try await store.takeReply(id) {
+                    return try JSONCoding.decoder().decode(ClusterReply.self, from: body)
+                }
             } catch StoreError.unavailable {
                 // An outage: keep waiting, the answer is kept in the database.
             }

@@ -11,7 +11,8 @@ extension ConfigurationLoader {
             let valid =
                 !node.isEmpty && node.utf8.count <= 64
                 && node.unicodeScalars.allSatisfy {
-                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                        || "-_.".unicodeScalars.contains($0)
                 }
             guard valid else {
                 throw ConfigurationError(

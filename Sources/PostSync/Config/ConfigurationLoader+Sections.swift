@@ -5,7 +5,9 @@ import Foundation
 // keeps the documented defaults for the rest.
 extension ConfigurationLoader {
     /// The valid top-level keys.
-    static let topLevelKeys = ["state_dir", "control", "http", "sync", "synclog", "instagram", "tiktok", "cron", "database", "cluster"]
+    static let topLevelKeys = [
+        "state_dir", "control", "http", "sync", "synclog", "instagram", "tiktok", "cron", "database", "cluster",
+    ]
     /// The valid keys of `control`.
     static let controlKeys = ["socket", "mode"]
     /// The valid keys of `http`.

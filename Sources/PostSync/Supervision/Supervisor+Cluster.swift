@@ -115,7 +115,8 @@ extension Supervisor {
                     let command = ClusterCommand(node: node, action: .syncAll(trigger, wait: wait), wantsReply: true)
                     let reply = try? await cluster.request(command, timeout: timeout)
                     if reply == nil, wait {
-                        let failure = SyncAllSummary.Failure(accountId: "node:\(node)", message: "the daemon did not answer in time")
+                        let failure = SyncAllSummary.Failure(
+                            accountId: "node:\(node)", message: "the daemon did not answer in time")
                         return ClusterReply(summary: SyncAllSummary(total: 0, synced: 0, failed: 1, errors: [failure]))
                     }
                     return reply
