@@ -24,8 +24,8 @@ enum PostgresIngestFunction {
 
     /// `ingest_page(platform, account, now, page, node, epoch)` (migration 6): the same, but it
     /// first takes a share lock on the account's row while the row names this node and epoch as
-    /// its lease holder, and returns -1 without writing otherwise. The lock keeps another daemon's
-    /// claim of the row waiting until this page is committed.
+    /// its lease holder, and returns -1 without writing otherwise. Until this page is committed,
+    /// another daemon's claim (`SKIP LOCKED`) passes the row by.
     static func createFenced(_ s: String) -> String {
         """
         CREATE FUNCTION \(s).ingest_page(p_platform text, p_account text, p_now timestamptz, p_page jsonb,

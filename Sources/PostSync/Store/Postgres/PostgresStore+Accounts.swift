@@ -151,8 +151,10 @@ extension PostgresStore {
                         token_refreshed_at = \(StoreDate.encode(tokens.refreshedAt))::timestamptz
                     WHERE id = \(id.description) AND access_token = \(replacing.access)
                         AND refresh_token IS NOT DISTINCT FROM \(replacing.refresh)::text
+                    -- A released lease (no owner) is not held either: never NULL, which would read as refused.
                     RETURNING \(fence?.node)::text IS NULL
-                        OR (lease_owner = \(fence?.node)::text AND lease_epoch = \(fence?.epoch)::bigint) AS held
+                        OR COALESCE(lease_owner = \(fence?.node)::text AND lease_epoch = \(fence?.epoch)::bigint, false)
+                        AS held
                 )
                 SELECT (SELECT held FROM swapped) FROM target
                 """

@@ -97,7 +97,8 @@ extension PostgresStore: ClusterStore {
             let rows = try await client.query(
                 """
                 UPDATE \(unescaped: s).accounts
-                SET lease_expires_at = now() + \(lease.milliseconds) * interval '1 millisecond'
+                -- Never shorter: a lease extended for a token refresh keeps its end.
+                SET lease_expires_at = GREATEST(lease_expires_at, now() + \(lease.milliseconds) * interval '1 millisecond')
                 WHERE lease_owner = \(node)
                 RETURNING id, lease_epoch
                 """)
@@ -247,7 +248,7 @@ extension PostgresStore: SharedCallBudget {
         let s = self.s
         let (granted, wait) = try await perform { client -> (Bool, Double) in
             let rows = try await client.query(
-                "SELECT granted, wait FROM \(unescaped: s).reserve_call(\(endpoint), \(limit), \(window), \(maxWait))")
+                "SELECT granted, wait FROM \(unescaped: s).reserve_call(\(endpoint), \(limit)::integer, \(window), \(maxWait))")
             for try await answer in rows.decode((Bool, Double).self) { return answer }
             throw StoreError.database("reserve_call returned no row")
         }

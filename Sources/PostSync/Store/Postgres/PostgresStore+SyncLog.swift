@@ -26,7 +26,9 @@ extension PostgresStore: SyncLogTable {
                     \(entry.apiCalls), \(entry.tokenRefreshed), \(entry.attempt), \(node)
                 WHERE \(fence?.node)::text IS NULL OR EXISTS (
                     SELECT 1 FROM \(unescaped: s).accounts WHERE id = \(entry.accountId)
-                        AND lease_owner = \(fence?.node)::text AND lease_epoch = \(fence?.epoch)::bigint)
+                        AND lease_owner = \(fence?.node)::text AND lease_epoch = \(fence?.epoch)::bigint
+                    -- Held until the insert commits: a claim skips the row meanwhile.
+                    FOR SHARE)
                 -- A retry after a lost answer finds its own row (same id) instead of failing.
                 ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
                 RETURNING seq
