@@ -10,10 +10,10 @@ Usage: scripts/cluster-test.sh [--daemons D] [--accounts A] [--duration S] [opti
 Starts `postsync simulate` (half Instagram, half TikTok accounts; tiktok.refresh_before 3h, so
 every TikTok sync refreshes and rotates its refresh token), imports the accounts into a fresh
 PostgreSQL schema and runs D daemons on it (sync.interval 10s, jitter 0, sync.deadline 4s,
-cluster.lease 6s, tiktok.requests_per_minute 500). After a warm-up it repeats, until the duration
-is over: kill -9 a random daemon and start it again 2 s later; SIGSTOP one for lease + 3 s and
-SIGCONT it; stop PostgreSQL for 10 s; with 25 s between the actions and a post published now and
-then. Then it lets every daemon settle, stops them with SIGTERM (each must exit 0) and checks:
+sync.max_concurrent 32, cluster.lease 6s, tiktok.requests_per_minute 500). After a warm-up it
+repeats, until the duration is over: kill -9 a random daemon and start it again 2 s later;
+SIGSTOP one for lease + 3 s and SIGCONT it; stop PostgreSQL for 10 s; with 25 s between the
+actions and a post published now and then. Then it lets every daemon settle, stops them with SIGTERM (each must exit 0) and checks:
 
   overlapping runs          accounts whose runs (started_at..created_at in sync_log) overlapped
                             in time on two daemons
@@ -108,6 +108,9 @@ sync:
   jitter: 0
   deadline: 4s
   backoff: {min: 1s, max: 4s}
+  # A run waiting for the shared TikTok budget holds its slot: enough slots that an account taken
+  # over from a dead daemon does not queue behind them.
+  max_concurrent: 32
 database:
   url: $CHECK_DATABASE_URL
   schema: $CHECK_DATABASE_SCHEMA

@@ -161,6 +161,13 @@ public final class Daemon: Sendable {
         return "\(host.isEmpty ? "postsync" : host)-\(String(format: "%06x", UInt32.random(in: 0..<(1 << 24))))"
     }
 
+    /// The node id of a `serve --once` pass: `cluster.node_id` (or the default) with `-once` and 6
+    /// random hex characters, so that it never shares a node id with a running daemon.
+    public static func onceNodeID(_ configuration: Configuration) -> String {
+        let base = configuration.cluster.nodeID ?? defaultNodeID()
+        return "\(base.prefix(50))-once-\(String(format: "%06x", UInt32.random(in: 0..<(1 << 24))))"
+    }
+
     /// The control socket path: `control.socket`, else `<state_dir>/control.sock`.
     public var socketPath: String {
         configuration.control.socket ?? stateDirectory + "/control.sock"

@@ -48,8 +48,12 @@ struct ServeCommand: AsyncParsableCommand {
             if let path = global.configPath {
                 reload = { @Sendable () throws -> Configuration in try ConfigurationLoader.load(path: path) }
             }
+            // A `--once` pass beside a running daemon with the same cluster.node_id must not take that
+            // daemon's leases for its own (it renews and gives up every lease of its node id).
+            let node = once ? Daemon.onceNodeID(configuration) : nil
             daemon = try await Daemon(
-                configuration: configuration, stateDirectory: stateDirectory, logger: logger, reloadConfiguration: reload)
+                configuration: configuration, stateDirectory: stateDirectory, logger: logger, node: node,
+                reloadConfiguration: reload)
         } catch let error as TokenSealer.OpenError {
             printError("postsync: \(error)")
             throw ExitCode(1)

@@ -24,7 +24,7 @@ struct StatusCommand: AsyncParsableCommand {
             lines.append("Add one with `postsync accounts add instagram|tiktok …`.")
         } else {
             lines.append("")
-            lines.append(StatusTable.table(status.accounts, now: now, style: Output.style))
+            lines.append(StatusTable.table(status.accounts, now: now, style: Output.style, nodes: status.nodes.count > 1))
             let problems = StatusTable.problems(status.accounts, now: now)
             if !problems.isEmpty {
                 lines.append("")

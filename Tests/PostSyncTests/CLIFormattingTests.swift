@@ -182,6 +182,18 @@ private func text(_ line: String, from offset: Int) -> Substring {
             version: "0.1.0", startedAt: now.addingTimeInterval(-(3 * 3_600 + 2 * 60)), accounts: sampleAccounts())
         #expect(StatusTable.header(status, now: now) == "postsync 0.1.0, up 3h 2m, 4 accounts: 2 ok, 1 failing, 1 paused")
         #expect(StatusTable.accountSummary([account("tiktok:a")]) == "1 account: 1 ok, 0 failing")
+        let clustered = DaemonStatus(
+            version: "0.1.0", startedAt: now.addingTimeInterval(-60),
+            nodes: [
+                NodeView(id: "sync-a", startedAt: now, heartbeatAt: now, accounts: 3),
+                NodeView(id: "sync-b", startedAt: now, heartbeatAt: now, accounts: 1),
+            ], accounts: sampleAccounts())
+        #expect(StatusTable.header(clustered, now: now).hasSuffix("; 2 daemons: sync-a 3, sync-b 1"))
+        var held = sampleAccounts()
+        held[0].node = "sync-b"
+        let table = StatusTable.table(held, now: now, style: .plain, timeZone: utc, nodes: true).split(separator: "\n")
+        #expect(table[0].hasSuffix("NODE"))
+        #expect(table[1].hasSuffix("sync-b") && table[2].hasSuffix("—"))
         #expect(StatusTable.accountSummary([]) == "no accounts")
     }
 

@@ -217,7 +217,9 @@ extension AccountActor {
     private func leaseForRefresh() async throws {
         guard let fence, let cluster = environment.cluster else { return }
         let deadline = runSettings.deadline
-        if LeasePlanner.mayRefresh(remaining: cluster.book.remaining(id, epoch: fence.epoch), deadline: deadline) { return }
+        // Known lost (the coordinator's renewal found it gone): no refresh, the worker stops.
+        guard let remaining = cluster.book.remaining(id, epoch: fence.epoch) else { throw StoreError.leaseLost(id) }
+        if LeasePlanner.mayRefresh(remaining: remaining, deadline: deadline) { return }
         let sent = ContinuousClock.now
         guard try await cluster.store.extendLease(id, fence: fence, atLeast: deadline) else {
             throw StoreError.leaseLost(id)

@@ -88,6 +88,8 @@ public actor AccountActor {
                 }
             }
             var entry: SyncLogEntry?
+            // However the run ends (a lost lease throws), every waiter gets an answer.
+            defer { for waiter in waiters { waiter.fulfill(entry) } }
             if !stop, case .sync(let trigger) = handle(.wake(now: environment.clock.now, triggers: triggers)) {
                 entry = try await runSync(trigger: trigger)
                 // No entry: the daemon-wide run slots are closed, so the daemon is stopping. Leave
@@ -95,7 +97,6 @@ public actor AccountActor {
                 // supervisor's `.stop` arrives).
                 if entry == nil { stop = true }
             }
-            for waiter in waiters { waiter.fulfill(entry) }
             if stop { return }
         }
     }

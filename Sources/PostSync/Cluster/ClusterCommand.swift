@@ -31,6 +31,9 @@ public struct ClusterCommand: Sendable, Codable, Equatable {
     public var action: Action
     /// Whether the sender waits for an answer.
     public var wantsReply: Bool
+    /// When it was first sent (a command put back for the next holder keeps it, so that it still
+    /// expires).
+    public var sentAt: Date?
 
     /// Creates a command with a new id.
     public init(account: AccountID? = nil, node: String? = nil, action: Action, wantsReply: Bool) {
@@ -39,6 +42,9 @@ public struct ClusterCommand: Sendable, Codable, Equatable {
         self.node = node
         self.action = action
         self.wantsReply = wantsReply
+        // At the milliseconds the JSON keeps, so that a command read back equals the one sent.
+        let now = Date()
+        sentAt = Timestamp.parse(Timestamp.format(now)) ?? now
     }
 }
 

@@ -25,6 +25,10 @@ public actor ClusterCoordinator: Service {
     /// Accounts being given up: their workers are finishing, the leases are still renewed.
     private var releasing: Set<AccountID> = []
     private var lastNodes: [String] = []
+    /// When each lease in the book was claimed (a worker starts a moment later).
+    private var claimedAt: [AccountID: ContinuousClock.Instant] = [:]
+    /// The commands of one account (or node) run one after another, in the order sent.
+    private var queues: [String: Task<Void, Never>] = [:]
     private var lastError: String?
 
     /// Why the loop woke early.
@@ -161,7 +165,8 @@ public actor ClusterCoordinator: Service {
             guard !stopping.isFired else { return }
             let held = await supervisor.leaseCandidates(Array(book.held.keys.filter { !releasing.contains($0) }))
             let plan = LeasePlanner.plan(node: node, nodes: nodes, total: snapshot.totalAccounts, held: held)
-            if plan.claim > 0 { try await claim(plan.claim) }
+            // A supervisor that began shutdown starts no more workers: nothing to claim for.
+            if plan.claim > 0, await supervisor.isSupervising { try await claim(plan.claim) }
             for id in plan.release { giveUp(id) }
             if lastError != nil {
                 logger.notice("cluster coordination resumed")
@@ -192,12 +197,17 @@ public actor ClusterCoordinator: Service {
             await supervisor.leaseLost(id)
         }
         let held = book.held
-        let strays = renewed.keys.filter { held[$0] == nil }
-        if !strays.isEmpty {
-            let running = await supervisor.runningAccounts()
-            let unused = strays.filter { !running.contains($0) }
-            if !unused.isEmpty { try await store.release(node, unused) }
+        let running = await supervisor.runningAccounts()
+        var unused = renewed.keys.filter { held[$0] == nil && !running.contains($0) }
+        // In the book without a worker (it stopped for good, or was never started because the
+        // supervisor was stopping): given up, so that another daemon syncs it.
+        for id in held.keys where !running.contains(id) && !releasing.contains(id) {
+            guard let claimed = claimedAt[id], ContinuousClock.now - claimed > book.lease else { continue }
+            book.remove(id)
+            unused.append(id)
         }
+        claimedAt = claimedAt.filter { book.fence(for: $0.key) != nil }
+        if !unused.isEmpty { try await store.release(node, unused) }
     }
 
     /// Claims up to `count` accounts in batches and starts their workers.
@@ -211,6 +221,7 @@ public actor ClusterCoordinator: Service {
             for record in records {
                 let epoch = record.lease?.epoch ?? 0
                 book.claimed(record.id, epoch: epoch, sentAt: sent)
+                claimedAt[record.id] = sent
                 await supervisor.adopt(vault.opened(record), fence: LeaseFence(node: node, epoch: epoch))
             }
             if !records.isEmpty {
@@ -254,9 +265,30 @@ public actor ClusterCoordinator: Service {
         } catch {
             return
         }
+        var groups: [String: [ClusterCommand]] = [:]
+        var order: [String] = []
         for command in commands {
-            Task { await self.carryOut(command) }
+            let key = command.account.map { "account:\($0)" } ?? "node:\(command.node ?? "")"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(command)
         }
+        for key in order {
+            let previous = queues[key]
+            let batch = groups[key] ?? []
+            let task = Task {
+                await previous?.value
+                for command in batch { await self.carryOut(command) }
+            }
+            queues[key] = task
+            Task {
+                await task.value
+                self.finished(key, task)
+            }
+        }
+    }
+
+    private func finished(_ key: String, _ task: Task<Void, Never>) {
+        if queues[key] == task { queues[key] = nil }
     }
 
     private func carryOut(_ command: ClusterCommand) async {
@@ -271,7 +303,13 @@ public actor ClusterCoordinator: Service {
         case .sync, .setAutoSync, .tokensReplaced, .authorizationRemoved, .stop:
             guard let id = command.account else { return }
             guard await supervisor.hasWorker(id) else {
-                // Given up since it was taken: back into the queue for the next holder.
+                // Given up (or not started yet) since it was taken: back into the queue for the
+                // next holder, after a pause so that it does not bounce between daemons, unless
+                // it is older than a command lives.
+                if let sentAt = command.sentAt, Date().timeIntervalSince(sentAt) > ClusterLink.commandLifetime.seconds {
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(500))
                 try? await store.send(command)
                 return
             }

@@ -18,9 +18,11 @@ extension Supervisor {
     /// - Throws: `StoreError.unknownAccount`.
     public func removeAccount(_ id: AccountID, keepPosts: Bool) async throws {
         guard try await store.account(id) != nil else { throw StoreError.unknownAccount(id) }
-        let slot = modifyAccounts { accounts in
+        let slot = modifyAccounts { accounts -> Slot? in
+            // Only a live worker is marked: a mark without one would stop a later worker at once.
+            guard let slot = accounts.slots[id] else { return nil }
             accounts.removed.insert(id)
-            return accounts.slots[id]
+            return slot
         }
         if let slot = slot.flatMap({ $0 }) {
             slot.mailbox.post(.stop)

@@ -80,7 +80,9 @@ extension Supervisor {
     /// Sends an operator's change to the account's holder, when another daemon holds it.
     /// - Returns: Whether it was sent (false: no live holder, the caller writes it itself).
     func forward(_ action: ClusterCommand.Action, for record: AccountRecord) async throws -> Bool {
-        guard let cluster, let holder = record.lease?.holder(at: clock.now), holder != cluster.node else { return false }
+        // Owned by another daemon, even with an expired lease (it may still renew it, or the next
+        // holder finds the command when it claims): the command waits in the database.
+        guard let cluster, let owner = record.lease?.owner, owner != cluster.node else { return false }
         _ = try await cluster.request(ClusterCommand(account: record.id, action: action, wantsReply: false), timeout: .zero)
         return true
     }
@@ -88,8 +90,7 @@ extension Supervisor {
     /// Asks the holder of an account that is being removed to stop its worker and give the lease
     /// up, and waits for it (a bounded wait: a holder that died loses the lease anyway).
     func stopRemoteWorker(_ id: AccountID) async {
-        guard let cluster, let record = try? await store.account(id), let holder = record.lease?.holder(at: clock.now),
-            holder != cluster.node
+        guard let cluster, let record = try? await store.account(id), let owner = record.lease?.owner, owner != cluster.node
         else { return }
         _ = try? await cluster.request(ClusterCommand(account: id, action: .stop, wantsReply: true), timeout: remoteRunTimeout)
     }
@@ -120,6 +121,25 @@ extension Supervisor {
                         return ClusterReply(summary: SyncAllSummary(total: 0, synced: 0, failed: 1, errors: [failure]))
                     }
                     return reply
+                }
+            }
+            // Accounts no live daemon holds at this moment (their holder died, or they were just
+            // given up): each command waits in the database for the account's next holder.
+            let live = Set(nodes.map(\.id))
+            let now = clock.now
+            let orphans = ((try? await store.accounts()) ?? []).filter { record in
+                guard record.lease?.holder(at: now).map(live.contains) != true else { return false }
+                return AccountStateMachine(settings: settings.schedule, record: record, now: now).isActive
+            }
+            let runTimeout = remoteRunTimeout
+            for record in orphans {
+                group.addTask {
+                    let command = ClusterCommand(account: record.id, action: .sync(trigger, wait: wait), wantsReply: wait)
+                    let reply = try? await cluster.request(command, timeout: runTimeout)
+                    guard wait else { return ClusterReply(queued: 1) }
+                    var summary = SyncAllSummary(total: 1)
+                    summary.add(record.id, entry: reply?.entry)
+                    return ClusterReply(summary: summary)
                 }
             }
             var replies: [ClusterReply] = []

@@ -282,6 +282,8 @@ public actor Supervisor: Service {
                 accounts.removed.remove(id)
                 return accounts.slots.removeValue(forKey: id)
             }
+            // Triggers still queued get their answer: no run.
+            for case .trigger(_, let waiter?) in mailbox.drain() { waiter.fulfill(nil) }
             slot??.stopped.fulfill(())
         }
         while !shutdown.isFired && !isRemoved(id) {

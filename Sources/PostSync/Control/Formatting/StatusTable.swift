@@ -16,11 +16,17 @@ public enum StatusTable {
         case failing
     }
 
-    /// `postsync 0.1.0, up 3h 2m, 4 accounts: 3 ok, 1 failing`.
+    /// `postsync 0.1.0, up 3h 2m, 4 accounts: 3 ok, 1 failing`, with several daemons followed by
+    /// `; 2 daemons: sync-a 2, sync-b 2` (each with the accounts it holds).
     public static func header(_ status: DaemonStatus, now: Date) -> String {
         let uptime = RelativeTime.duration(now.timeIntervalSince(status.startedAt))
         let database = status.database == "available" ? "" : ", DATABASE \(status.database.uppercased())"
-        return "postsync \(status.version), up \(uptime)\(database), \(accountSummary(status.accounts))"
+        var text = "postsync \(status.version), up \(uptime)\(database), \(accountSummary(status.accounts))"
+        if status.nodes.count > 1 {
+            let nodes = status.nodes.map { "\(TerminalStyle.sanitized($0.id)) \($0.accounts)" }.joined(separator: ", ")
+            text += "; \(status.nodes.count) daemons: \(nodes)"
+        }
+        return text
     }
 
     /// `4 accounts: 3 ok, 1 failing` (plus `, 1 paused` when some are), or `no accounts`.
@@ -45,17 +51,26 @@ public enum StatusTable {
     }
 
     /// The account table: ACCOUNT, PLATFORM, AUTO, STATE, LAST SYNC, RESULT, NEXT SYNC, EVERY (the
-    /// interval the schedule plans), PER DAY (the learned posts a day), POSTS, TOKEN EXPIRES. Times are relative to `now`; the last sync also shows its local time.
-    public static func table(_ accounts: [AccountView], now: Date, style: TerminalStyle, timeZone: TimeZone = .current) -> String
-    {
-        let columns = [
+    /// interval the schedule plans), PER DAY (the learned posts a day), POSTS, TOKEN EXPIRES, and
+    /// NODE (the daemon holding it) when `nodes`. Times are relative to `now`; the last sync also
+    /// shows its local time.
+    public static func table(
+        _ accounts: [AccountView], now: Date, style: TerminalStyle, timeZone: TimeZone = .current, nodes: Bool = false
+    ) -> String {
+        var columns = [
             TextTable.Column("ACCOUNT"), TextTable.Column("PLATFORM"), TextTable.Column("AUTO"),
             TextTable.Column("STATE"), TextTable.Column("LAST SYNC"), TextTable.Column("RESULT"),
             TextTable.Column("NEXT SYNC"), TextTable.Column("EVERY", alignment: .right),
             TextTable.Column("PER DAY", alignment: .right), TextTable.Column("POSTS", alignment: .right),
             TextTable.Column("TOKEN EXPIRES"),
         ]
-        let rows = accounts.map { row($0, now: now, timeZone: timeZone) }
+        var rows = accounts.map { row($0, now: now, timeZone: timeZone) }
+        if nodes {
+            columns.append(TextTable.Column("NODE"))
+            for (index, account) in accounts.enumerated() {
+                rows[index].append(TextTable.Cell(account.node.map(TerminalStyle.sanitized) ?? "—"))
+            }
+        }
         return TextTable(columns: columns, rows: rows).render(style: style)
     }
 

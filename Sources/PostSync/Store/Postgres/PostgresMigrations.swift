@@ -238,10 +238,12 @@ enum PostgresMigrations {
             LANGUAGE plpgsql AS $fn$
             DECLARE
                 n bigint;
-                slot timestamptz := clock_timestamp();
+                slot timestamptz;
                 oldest timestamptz;
             BEGIN
                 PERFORM pg_advisory_xact_lock(29812, hashtext(p_endpoint));
+                -- Read after the lock: a grant dated by the wait would leave the window early.
+                slot := clock_timestamp();
                 DELETE FROM \(s).budget_grants
                 WHERE endpoint = p_endpoint AND at <= slot - p_window * interval '1 second';
                 SELECT count(*) INTO n FROM \(s).budget_grants WHERE endpoint = p_endpoint;
