@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 extension Daemon {
     /// SIGHUP: applies a re-read configuration where it can change live (schedule, backoff,
@@ -69,9 +68,9 @@ extension Daemon {
 
 /// The listener's secrets, swapped atomically on reload.
 public final class SecretsBox: Sendable {
-    private let secrets: Mutex<HTTPListenerAPI.Secrets>
+    private let secrets: Locked<HTTPListenerAPI.Secrets>
     /// Creates the box.
-    public init(_ secrets: HTTPListenerAPI.Secrets) { self.secrets = Mutex(secrets) }
+    public init(_ secrets: HTTPListenerAPI.Secrets) { self.secrets = Locked(secrets) }
     /// The current secrets.
     public var value: HTTPListenerAPI.Secrets { secrets.withLock { $0 } }
     /// Replaces them.

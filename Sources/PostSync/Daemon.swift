@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
 
 /// Builds the daemon from a configuration: the store, the SyncLog, the platform clients and the
@@ -15,7 +14,7 @@ public final class Daemon: Sendable {
     /// The configuration the daemon started with (what cannot change live comes from here).
     public let configuration: Configuration
     /// The configuration in force after reloads.
-    let current: Mutex<Configuration>
+    let current: Locked<Configuration>
     /// Re-reads the configuration file (SIGHUP); nil when there is none.
     let reloadConfiguration: (@Sendable () throws -> Configuration)?
     /// The listener's secrets, replaced on reload.
@@ -72,7 +71,7 @@ public final class Daemon: Sendable {
         let node = node ?? configuration.cluster.nodeID ?? Self.defaultNodeID()
         self.node = node
         self.configuration = configuration
-        current = Mutex(configuration)
+        current = Locked(configuration)
         self.reloadConfiguration = reloadConfiguration
         listenerSecrets = SecretsBox(Self.listenerSecrets(configuration))
         self.stateDirectory = stateDirectory

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The leases this daemon holds, shared by the coordinator that claims and renews them and the
 /// account workers that ask how much of theirs is left. Times are this process's monotonic clock:
@@ -18,7 +17,7 @@ public final class LeaseBook: Sendable {
     public let node: String
     /// `cluster.lease`.
     public let lease: Duration
-    private let entries = Mutex<[AccountID: Entry]>([:])
+    private let entries = Locked<[AccountID: Entry]>([:])
 
     /// Creates an empty book.
     public init(node: String, lease: Duration) {

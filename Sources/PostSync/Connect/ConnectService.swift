@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// `postsync connect` on the daemon's side (CONTRACT section 11): hands out authorize URLs,
 /// takes the browser's return (from the control API or the listener's callbacks), exchanges the
@@ -8,10 +7,10 @@ import Synchronization
 /// `PUT /v1/accounts/{id}/token` would. The SyncLog is not involved; the daemon log says which
 /// account connected, never a code, verifier, state or token.
 public final class ConnectService: Sendable {
-    private let registry = Mutex(ConnectRegistry())
+    private let registry = Locked(ConnectRegistry())
     private let oauth: OAuthClient
     private let supervisor: Supervisor
-    private let settings: Mutex<Configuration>
+    private let settings: Locked<Configuration>
     private let clock: any DaemonClock
     private let logger: Logger
 
@@ -27,7 +26,7 @@ public final class ConnectService: Sendable {
     ) {
         self.supervisor = supervisor
         oauth = OAuthClient(transport: transport, clock: clock)
-        settings = Mutex(configuration)
+        settings = Locked(configuration)
         self.clock = clock
         self.logger = logger
     }

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import Synchronization
 
 extension ControlAPI {
     /// How many entries a follower may fall behind before it is dropped with an error line.
@@ -139,7 +138,7 @@ extension ControlAPI {
 
 /// Set once, read from another task: whether the SyncLog a follower rides on has closed.
 final class ClosedFlag: Sendable {
-    private let value = Mutex(false)
+    private let value = Locked(false)
 
     /// Marks it closed.
     func set() { value.withLock { $0 = true } }

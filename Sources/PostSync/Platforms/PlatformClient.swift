@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// What a sync run hands a platform client.
 public struct FetchRequest: Sendable {
@@ -73,7 +72,7 @@ public struct RefreshedToken: Sendable, Equatable {
 
 /// Counts the HTTP calls of one sync run, including the ones of a run that fails half-way.
 public final class CallCounter: Sendable {
-    private let count = Mutex(0)
+    private let count = Locked(0)
     /// Creates a counter at zero.
     public init() {}
     /// Adds one call.

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The daemon-wide side of the adaptive schedule: one `ScheduleBudget` per platform, fed by the
 /// account actors as they learn, and the prices they plan with. Thread-safe and synchronous (an
@@ -33,11 +32,11 @@ public final class ScheduleBoard: Sendable {
 
     /// How long computed prices are used.
     public static let refreshEvery: TimeInterval = 300
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Creates an empty board.
     public init(plan: Plan) {
-        state = Mutex(State(plan: plan))
+        state = Locked(State(plan: plan))
     }
 
     /// Puts an account in (or updates what it has learned) at `now`; nil takes it out.

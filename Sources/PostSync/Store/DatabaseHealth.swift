@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Whether the store can be reached now (CONTRACT section 9: an unreachable database is an
 /// outage, not a crash). The PostgreSQL store marks it unavailable when a statement fails for a
@@ -17,7 +16,7 @@ public final class DatabaseHealth: Sendable {
         var stopped = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Starts available.
     public init() {}

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The last time the supervisor's executor answered a ping. It lives outside the actor on
 /// purpose: a hung supervisor cannot answer, and whoever asks must not hang with it.
@@ -7,11 +6,11 @@ public final class Heartbeat: Sendable {
     /// How often `HeartbeatService` pings.
     public static let period: Duration = .milliseconds(250)
 
-    private let last: Mutex<Date>
+    private let last: Locked<Date>
 
     /// Starts as if a beat happened at `now` (a daemon that just started is healthy).
     public init(now: Date) {
-        last = Mutex(now)
+        last = Locked(now)
     }
 
     /// Records a beat.

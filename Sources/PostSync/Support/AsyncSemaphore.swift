@@ -1,5 +1,4 @@
 import DequeModule
-import Synchronization
 
 /// Caps how many sync runs are in flight daemon-wide (`sync.max_concurrent`). Waiters are served
 /// first come, first served; waiting is cancellable; `close()` turns every waiter away (shutdown:
@@ -20,11 +19,11 @@ public final class AsyncSemaphore: Sendable {
         var closed = false
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Creates a semaphore with `permits` permits (at least one).
     public init(permits: Int) {
-        state = Mutex(State(permits: max(1, permits)))
+        state = Locked(State(permits: max(1, permits)))
     }
 
     /// Takes a permit, waiting for one if needed.

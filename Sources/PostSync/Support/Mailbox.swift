@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A single-consumer inbox: many producers `post` without waiting, one consumer takes
 /// everything that arrived, waiting (cancellably) when there is nothing. Account actors and the
@@ -15,7 +14,7 @@ public final class Mailbox<Event: Sendable>: Sendable {
         var waiter: Waiter = .none
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates an empty mailbox.
     public init() {}

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A value that arrives later, awaited by any number of tasks (a caller of `sync?wait=true`
 /// waits for the SyncLog entry of the run its trigger joined).
 public final class Promise<Value: Sendable>: Sendable {
@@ -8,7 +6,7 @@ public final class Promise<Value: Sendable>: Sendable {
         var waiters: [CheckedContinuation<Value, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates an unfulfilled promise.
     public init() {}

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A one-way latch with any number of waiters: once fired, every current and future wait
 /// returns. The supervisor fires it on SIGTERM so that restart delays end without cancelling runs
@@ -11,7 +10,7 @@ public final class ShutdownSignal: Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates an unfired signal.
     public init() {}

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// Talks to systemd for the daemon (reference/anchors.md C.1–C.2): `READY=1` once the store is
 /// open and the listeners are bound, `STATUS=` with a one-line summary whenever it changes,
@@ -103,13 +102,13 @@ public struct SystemdService: Service {
 
 /// Counts listeners that still have to bind; `ready` is fulfilled when none is left.
 public final class Readiness: Sendable {
-    private let remaining: Mutex<Int>
+    private let remaining: Locked<Int>
     /// Fulfilled once every listener marked itself ready.
     public let ready = Promise<Void>()
 
     /// Expects `listeners` calls of `mark()`.
     public init(listeners: Int) {
-        remaining = Mutex(listeners)
+        remaining = Locked(listeners)
         if listeners <= 0 { ready.fulfill(()) }
     }
 

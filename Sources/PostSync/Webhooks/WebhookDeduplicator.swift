@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Synchronization
 
 /// Remembers recently seen webhook bodies so that redeliveries are acknowledged and ignored.
 ///
@@ -53,7 +52,7 @@ public final class WebhookDeduplicator: Sendable {
     private let window: TimeInterval
     /// The most digests kept at once.
     private let capacity: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates an empty deduplicator.
     /// - Parameters:

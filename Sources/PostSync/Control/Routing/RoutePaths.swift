@@ -1,10 +1,9 @@
 import Hummingbird
-import Synchronization
 
 /// The paths of a router's routes, whatever their methods: a request the router does not take is
 /// a 405 when its path is one of these, else a 404.
 final class RoutePaths: Sendable {
-    private let paths = Mutex<[RouterPath]>([])
+    private let paths = Locked<[RouterPath]>([])
 
     /// Creates an empty set.
     init() {}

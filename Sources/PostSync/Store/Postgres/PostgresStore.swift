@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
-import Synchronization
 
 /// The PostgreSQL store (CONTRACT section 9), on postgres-nio's `PostgresClient` and its pool.
 /// Same tables as SQLite with PostgreSQL types, in their own schema, plus `sync_log` (see
@@ -26,8 +25,8 @@ public final class PostgresStore: Store {
     /// How long one statement may take before the database counts as unreachable.
     let statementTimeout: Duration
     private let runner: Task<Void, Never>
-    private let probe = Mutex<Task<Void, Never>?>(nil)
-    private let watch = Mutex<Task<Void, Never>?>(nil)
+    private let probe = Locked<Task<Void, Never>?>(nil)
+    private let watch = Locked<Task<Void, Never>?>(nil)
     /// How often the watch asks an idle database whether it is there, and how long it waits.
     static let watchInterval: Duration = .seconds(1)
     static let watchTimeout: Duration = .seconds(3)
@@ -228,7 +227,7 @@ private final class TimedRace<T: Sendable>: Sendable {
         var timer: Task<Void, Never>?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func start(
         _ continuation: CheckedContinuation<T, any Error>, limit: Duration, _ body: @escaping @Sendable () async throws -> T

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// The one path between the daemon and the tokens in its store (CONTRACT section 13): a `Store`
 /// that wraps the real one, seals every token before it is written and opens it when it is read,
@@ -10,7 +9,7 @@ import Synchronization
 public final class TokenVault: Store {
     /// The store underneath (PostgreSQL-only tools reach it through this).
     public let base: any Store
-    private let sealer: Mutex<TokenSealer>
+    private let sealer: Locked<TokenSealer>
     /// Token writes and a rekey exclude each other: a token sealed with the old key must not be
     /// committed after the rekey re-sealed every row.
     private let tokenWrites = AsyncSemaphore(permits: 1)
@@ -18,7 +17,7 @@ public final class TokenVault: Store {
     /// Wraps `base`; `key` nil stores plaintext.
     public init(base: any Store, key: TokenKey?) {
         self.base = base
-        sealer = Mutex(TokenSealer(key: key))
+        sealer = Locked(TokenSealer(key: key))
     }
 
     /// The key new tokens are sealed with, if any.
