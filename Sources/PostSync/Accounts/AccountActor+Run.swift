@@ -150,7 +150,12 @@ extension AccountActor {
         let replaced = replacing ?? TokenPair(access: record.accessToken, refresh: record.refreshToken)
         let saved: RotationSave
         do {
-            saved = try await store.saveRotatedTokens(id, update, replacing: replaced, fence: fence)
+            // Not cancelled with the run (its deadline): the old refresh token is already dead, so
+            // this write must get its chance; the statement time limit still bounds it.
+            let fence = self.fence
+            let id = self.id
+            saved = try await Task { try await store.saveRotatedTokens(id, update, replacing: replaced, fence: fence) }
+                .value
         } catch {
             let next = handle(.tokenSaveFailed)
             if case .fail = next {
@@ -174,6 +179,29 @@ extension AccountActor {
             if let stored = try await store.account(id) { adoptTokens(of: stored) }
         }
         return handle(.tokenSaved)
+    }
+
+    /// Before a worker leaves (lease lost, given up, shutdown): a refreshed pair still only in
+    /// memory is saved by compare-and-swap, since it is the only valid one, and the account's
+    /// holder is told to read it.
+    public func saveUnsavedTokensBeforeLeaving() async {
+        guard let replaced = replacing else { return }
+        let store = environment.store
+        let update = TokenUpdate(record, refreshedAt: environment.clock.now)
+        let fence = self.fence
+        let id = self.id
+        do {
+            let saved = try await Task { try await store.saveRotatedTokens(id, update, replacing: replaced, fence: fence) }
+                .value
+            replacing = nil
+            if saved == .saved(stillHeld: false), let cluster = environment.cluster {
+                _ = try? await cluster.request(
+                    ClusterCommand(account: id, action: .tokensReplaced, wantsReply: false), timeout: .zero)
+            }
+            logger.notice("refreshed token saved before the worker left")
+        } catch {
+            logger.critical("refreshed token could not be saved before the worker left", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Takes the stored record's tokens into memory.

@@ -294,10 +294,12 @@ public actor Supervisor: Service {
             do {
                 if let once { return OnceOutcome(id: id, entry: try await actor.syncOnce(trigger: once)) }
                 try await actor.run()
+                await actor.saveUnsavedTokensBeforeLeaving()
                 return OnceOutcome(id: id)
             } catch StoreError.leaseLost {
                 // Another daemon holds the account now: this worker stops for good, it is no crash.
                 logger.warning("lease lost; worker stopped", metadata: ["account.id": "\(id)"])
+                await actor.saveUnsavedTokensBeforeLeaving()
                 cluster?.book.remove(id)
                 return OnceOutcome(id: id, crash: "the lease passed to another daemon")
             } catch {
