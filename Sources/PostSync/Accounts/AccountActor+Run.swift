@@ -105,7 +105,6 @@ extension AccountActor {
                 action = try await saveTokens()
             case .refreshToken:
                 try await leaseForRefresh()
-                if replacing == nil { replacing = TokenPair(access: record.accessToken, refresh: record.refreshToken) }
                 refreshed = try await client.refresh(
                     account: id, accessToken: record.accessToken, refreshToken: record.refreshToken, now: now, calls: calls)
                 action = handle(.tokenRefreshed)
@@ -129,6 +128,9 @@ extension AccountActor {
 
     /// Takes a refreshed pair into the record (it is saved next, before it is used).
     private func apply(_ fresh: RefreshedToken, now: Date) {
+        // The pair the database holds until this one is saved (an older unsaved pair's base
+        // stays: the database still holds that one).
+        if replacing == nil { replacing = TokenPair(access: record.accessToken, refresh: record.refreshToken) }
         record.accessToken = fresh.accessToken
         if let rotated = fresh.refreshToken, !rotated.isEmpty { record.refreshToken = rotated }
         if let expires = fresh.expiresAt { record.tokenExpiresAt = expires }

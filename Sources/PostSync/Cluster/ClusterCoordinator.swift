@@ -30,6 +30,11 @@ public actor ClusterCoordinator: Service {
     /// The commands of one account (or node) run one after another, in the order sent.
     private var queues: [String: Task<Void, Never>] = [:]
     private var lastError: String?
+    /// After this daemon could not reach the database, it takes no expired lease of another
+    /// daemon until then: after an outage of the database every lease has expired, and each
+    /// owner must get the chance to renew its own before another daemon takes it (and refreshes
+    /// with a token the owner may just have rotated).
+    private var takeExpiredAfter: ContinuousClock.Instant?
 
     /// Why the loop woke early.
     enum Wake: Sendable {
@@ -128,7 +133,8 @@ public actor ClusterCoordinator: Service {
         var claimed: [(AccountRecord, LeaseFence)] = []
         while true {
             let sent = ContinuousClock.now
-            let records = try await store.claim(node, lease: book.lease, limit: Self.claimBatch, excluding: [])
+            let records = try await store.claim(
+                node, lease: book.lease, limit: Self.claimBatch, excluding: [], takeExpired: true)
             for record in records {
                 let fence = LeaseFence(node: node, epoch: record.lease?.epoch ?? 0)
                 book.claimed(record.id, epoch: fence.epoch, sentAt: sent)
@@ -172,12 +178,14 @@ public actor ClusterCoordinator: Service {
                 logger.notice("cluster coordination resumed")
                 lastError = nil
             }
+            if let after = takeExpiredAfter, ContinuousClock.now >= after { takeExpiredAfter = nil }
         } catch {
             let message = "\(error)"
             if lastError != message {
                 logger.warning("cluster coordination failed; retrying", metadata: ["error": "\(message)"])
                 lastError = message
             }
+            takeExpiredAfter = ContinuousClock.now + book.lease
         }
     }
 
@@ -217,7 +225,8 @@ public actor ClusterCoordinator: Service {
             let sent = ContinuousClock.now
             let excluded = Array(await supervisor.runningAccounts())
             let records = try await store.claim(
-                node, lease: book.lease, limit: min(left, Self.claimBatch), excluding: excluded)
+                node, lease: book.lease, limit: min(left, Self.claimBatch), excluding: excluded,
+                takeExpired: takeExpiredAfter == nil)
             for record in records {
                 let epoch = record.lease?.epoch ?? 0
                 book.claimed(record.id, epoch: epoch, sentAt: sent)

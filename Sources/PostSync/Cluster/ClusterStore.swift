@@ -14,7 +14,10 @@ public protocol ClusterStore: Sendable {
     /// first, each with its epoch one higher.
     /// - Parameter excluding: Accounts this node still runs a worker for (winding down).
     /// - Returns: The claimed rows, tokens as stored.
-    func claim(_ node: String, lease: Duration, limit: Int, excluding: [AccountID]) async throws -> [AccountRecord]
+    /// - Parameter takeExpired: Whether expired leases of other daemons may be taken (not right
+    ///   after this daemon could not reach the database: their owners renew first).
+    func claim(_ node: String, lease: Duration, limit: Int, excluding: [AccountID], takeExpired: Bool) async throws
+        -> [AccountRecord]
     /// Extends every lease this node holds by `lease` from now.
     /// - Returns: The accounts renewed, with their epochs.
     func renew(_ node: String, lease: Duration) async throws -> [AccountID: Int64]

@@ -64,7 +64,9 @@ extension PostgresStore: ClusterStore {
         return nodes
     }
 
-    public func claim(_ node: String, lease: Duration, limit: Int, excluding: [AccountID]) async throws -> [AccountRecord] {
+    public func claim(_ node: String, lease: Duration, limit: Int, excluding: [AccountID], takeExpired: Bool = true)
+        async throws -> [AccountRecord]
+    {
         guard limit > 0 else { return [] }
         let s = self.s
         let excluded = excluding.map(\.description)
@@ -73,7 +75,8 @@ extension PostgresStore: ClusterStore {
                 """
                 WITH candidates AS (
                     SELECT id FROM \(unescaped: s).accounts
-                    WHERE (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= now())
+                    WHERE (lease_owner IS NULL OR lease_expires_at IS NULL
+                            OR (\(takeExpired) AND lease_expires_at <= now()))
                         AND NOT (id = ANY(\(excluded)::text[]))
                     ORDER BY next_sync_at ASC NULLS LAST, id
                     LIMIT \(limit)
