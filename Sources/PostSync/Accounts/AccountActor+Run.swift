@@ -152,12 +152,7 @@ extension AccountActor {
         let replaced = replacing ?? TokenPair(access: record.accessToken, refresh: record.refreshToken)
         let saved: RotationSave
         do {
-            // Not cancelled with the run (its deadline): the old refresh token is already dead, so
-            // this write must get its chance; the statement time limit still bounds it.
-            let fence = self.fence
-            let id = self.id
-            saved = try await Task { try await store.saveRotatedTokens(id, update, replacing: replaced, fence: fence) }
-                .value
+            saved = try await saveRotated(update, replacing: replaced)
         } catch {
             let next = handle(.tokenSaveFailed)
             if case .fail = next {
@@ -188,13 +183,9 @@ extension AccountActor {
     /// holder is told to read it.
     public func saveUnsavedTokensBeforeLeaving() async {
         guard let replaced = replacing else { return }
-        let store = environment.store
         let update = TokenUpdate(record, refreshedAt: environment.clock.now)
-        let fence = self.fence
-        let id = self.id
         do {
-            let saved = try await Task { try await store.saveRotatedTokens(id, update, replacing: replaced, fence: fence) }
-                .value
+            let saved = try await saveRotated(update, replacing: replaced)
             replacing = nil
             if saved == .saved(stillHeld: false), let cluster = environment.cluster {
                 _ = try? await cluster.request(
@@ -204,6 +195,16 @@ extension AccountActor {
         } catch {
             logger.critical("refreshed token could not be saved before the worker left", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The compare-and-swap save of a refreshed pair, not cancelled with the run (its deadline):
+    /// the old refresh token is already dead, so this write must get its chance; the statement
+    /// time limit still bounds it.
+    private func saveRotated(_ update: TokenUpdate, replacing replaced: TokenPair) async throws -> RotationSave {
+        let store = environment.store
+        let fence = self.fence
+        let id = self.id
+        return try await Task { try await store.saveRotatedTokens(id, update, replacing: replaced, fence: fence) }.value
     }
 
     /// Takes the stored record's tokens into memory.
