@@ -132,7 +132,7 @@ if [ "$postgres" = 0 ]; then
         start_simulator "$port" "$n" "$posts"
         write_config "$work/config-$n.yaml" "$port" "sync:" "  max_concurrent: $concurrency" "http:" '  listen: "off"'
         "$bin" dev-import --simulator "http://127.0.0.1:$port" --state-dir "$state" >/dev/null
-        read -r wall rss_kb < <(timed_once "$work/config-$n.yaml" "$state" "$work/time-$n")
+        read -r wall rss_kb _ < <(timed_once "$work/config-$n.yaml" "$state" "$work/time-$n")
         stored=$(count_posts "$state/postsync.sqlite")
         read -r api failed _ < <(synclog_figures "$state/synclog.jsonl")
         rate=$(python3 -c "print(round($stored / max($wall, 0.001)))")
@@ -238,7 +238,7 @@ for n in "${sizes[@]}"; do
             >"$work/import-$store-$n.log" 2>&1 || { cat "$work/import-$store-$n.log" >&2; exit 1; }
         db_s=""
         [ "$store" = postgresql ] && [ -n "$postmaster" ] && cpu_before=$(server_cpu)
-        read -r wall rss_kb < <(timed_once "$config" "$state" "$work/time-$store-$n")
+        read -r wall rss_kb _ < <(timed_once "$config" "$state" "$work/time-$store-$n")
         if [ "$store" = sqlite ]; then
             stored=$(count_posts "$state/postsync.sqlite")
         else

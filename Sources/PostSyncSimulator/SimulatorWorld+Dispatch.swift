@@ -123,13 +123,13 @@ extension SimulatorWorld {
         default: return nil
         }
         let horizon = now.addingTimeInterval(-60)
-        var window = tiktokWindows[route.endpoint, default: []].filter { $0 > horizon }
-        defer { tiktokWindows[route.endpoint] = window }
-        guard window.count < max(0, configuration.tiktokRequestsPerMinute) else {
+        tiktokWindows[route.endpoint, default: SlidingWindow()].removeUntil(horizon)
+        guard tiktokWindows[route.endpoint, default: SlidingWindow()].count < max(0, configuration.tiktokRequestsPerMinute)
+        else {
             overLimit += 1
             return TikTokResponses.rateLimited(logId: nextLogId())
         }
-        window.append(now)
+        tiktokWindows[route.endpoint, default: SlidingWindow()].append(now)
         return nil
     }
 

@@ -93,7 +93,7 @@ extension SimulatorWorld {
 
     /// Takes the accounts of a freshly seeded world into this one.
     private func adopt(_ seeded: WorldSeeder.Seeded) {
-        accountList += seeded.accounts
+        appendAccounts(seeded.accounts)
         profiles.merge(seeded.profiles) { $1 }
         instagramTokens.merge(seeded.instagramTokens) { $1 }
         tiktokAccessTokens.merge(seeded.tiktokAccessTokens) { $1 }

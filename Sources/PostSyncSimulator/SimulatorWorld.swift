@@ -18,8 +18,12 @@ public actor SimulatorWorld {
     var faultRNG: SeededGenerator
     /// Counter hashed into `fbtrace_id`s and `log_id`s.
     var idCounter: UInt64 = 0
-    /// All accounts, in generation order (Instagram first).
+    /// All accounts, in generation order (Instagram first). Add accounts only with
+    /// `appendAccounts` (which indexes them); changing an account in place is fine.
     var accountList: [SimulatedAccount]
+    /// Position in `accountList` by account key: every request looks its account up, and a scan
+    /// of 100,000 accounts per request made the simulator, not the daemon, the bottleneck.
+    private var accountPositions: [String: Int] = [:]
     /// Profile data by account key.
     var profiles: [String: AccountProfile]
     /// Posts per account key, newest first.
@@ -39,7 +43,7 @@ public actor SimulatorWorld {
     /// Injected faults by endpoint name (or wildcard).
     var faults: [String: SimulatorFault] = [:]
     /// Admission times per TikTok endpoint within the last 60 s (the sliding rate-limit window).
-    var tiktokWindows: [String: [Date]] = [:]
+    var tiktokWindows: [String: SlidingWindow] = [:]
     /// Instagram call times per account within the last hour (for `X-Business-Use-Case-Usage`).
     var instagramCalls: [String: [Date]] = [:]
     /// Requests refused by the real TikTok sliding-window limit.
@@ -59,6 +63,8 @@ public actor SimulatorWorld {
         self.rng = rng
         self.faultRNG = SeededGenerator(seed: SeededGenerator.mix(configuration.seed ^ 0xFA17_FA17_FA17_FA17))
         self.accountList = seeded.accounts
+        self.accountPositions = Dictionary(
+            seeded.accounts.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { first, _ in first })
         self.profiles = seeded.profiles
         self.postsByAccount = seeded.posts
         self.nextSerial = seeded.nextSerial
@@ -75,6 +81,14 @@ public actor SimulatorWorld {
         self.eventContinuation = continuation
     }
 
+    /// Adds accounts at the end of `accountList` and indexes them.
+    func appendAccounts(_ accounts: [SimulatedAccount]) {
+        for account in accounts {
+            if accountPositions[account.key] == nil { accountPositions[account.key] = accountList.count }
+            accountList.append(account)
+        }
+    }
+
     // MARK: Inspection
 
     /// All accounts with their current tokens: Instagram first, then TikTok.
@@ -84,7 +98,7 @@ public actor SimulatorWorld {
 
     /// One account, or nil when unknown.
     public func account(platform: String, externalId: String) -> SimulatedAccount? {
-        accountList.first { $0.platform == platform && $0.externalId == externalId }
+        accountIndex(platform: platform, externalId: externalId).map { accountList[$0] }
     }
 
     /// An account's posts, newest first (empty for an unknown account).
@@ -215,12 +229,12 @@ public actor SimulatorWorld {
 
     /// Position of an account in `accountList`.
     func accountIndex(platform: String, externalId: String) -> Int? {
-        accountList.firstIndex { $0.platform == platform && $0.externalId == externalId }
+        accountPositions["\(platform):\(externalId)"]
     }
 
     /// Position of an account in `accountList`, by `"<platform>:<externalId>"`.
     func accountIndex(key: String) -> Int? {
-        accountList.firstIndex { $0.key == key }
+        accountPositions[key]
     }
 
     /// Publishes an event for the webhook forwarder (`WebhookForwarder`), and returns it.

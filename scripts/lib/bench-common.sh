@@ -29,12 +29,13 @@ write_config() {
     } >"$file"
 }
 
-# timed_once CONFIG STATE OUT: runs `serve --once` under /usr/bin/time; prints "wall_s rss_kb".
+# timed_once CONFIG STATE OUT: runs `serve --once` under /usr/bin/time; prints
+# "wall_s rss_kb cpu_s" (cpu_s: user + system seconds of the daemon alone).
 timed_once() {
     local config=$1 state=$2 out=$3
-    /usr/bin/time -f '%e %M' -o "$out" \
+    /usr/bin/time -f '%e %M %U %S' -o "$out" \
         "$bin" serve --once --config "$config" --state-dir "$state" --log-level error >/dev/null 2>"$out.err" || true
-    tail -n 1 "$out"
+    tail -n 1 "$out" | awk '{print $1, $2, $3 + $4}'
 }
 
 # count_posts DB: rows in posts.

@@ -72,7 +72,8 @@ public actor AccountActor {
         while !Task.isCancelled {
             let events: [AccountEvent]
             switch handle(.wake(now: environment.clock.now, triggers: [])) {
-            case .sleep(let until): events = await mailbox.receive(until: until, clock: environment.clock)
+            case .sleep(let until):
+                events = await mailbox.receive(until: until, timer: environment.wakeTimer, timeout: .wake)
             default: events = mailbox.drain()
             }
             var triggers: [SyncTrigger] = []

@@ -53,13 +53,16 @@ public struct SyncEnvironment: Sendable {
     public var schedule: ScheduleBoard?
     /// The other daemons sharing the database (nil: this daemon is alone, as with SQLite).
     public var cluster: ClusterLink?
+    /// Keeps every idle account's next wake-up (one timer, not a sleeping task per account).
+    public var wakeTimer: WakeTimer
 
     /// Creates an environment.
     public init(
         store: any Store, clients: [Platform: any PlatformClient], clock: any DaemonClock, limiter: AsyncSemaphore,
         recorder: any SyncRecorder, logger: Logger, observeLateness: (@Sendable (TimeInterval) -> Void)? = nil,
-        schedule: ScheduleBoard? = nil, cluster: ClusterLink? = nil
+        schedule: ScheduleBoard? = nil, cluster: ClusterLink? = nil, wakeTimer: WakeTimer? = nil
     ) {
+        self.wakeTimer = wakeTimer ?? WakeTimer(clock: clock)
         self.cluster = cluster
         self.schedule = schedule
         self.observeLateness = observeLateness

@@ -95,6 +95,8 @@ public actor Supervisor: Service {
     /// The other daemons (PostgreSQL, CONTRACT section 10): with it, workers run only for the
     /// accounts this daemon holds a lease on, and commands for the others are sent to them.
     public nonisolated let cluster: ClusterLink?
+    /// Every worker's next scheduled wake-up, on one timer.
+    nonisolated let wakeTimer: WakeTimer
 
     /// Creates a supervisor.
     /// - Parameters:
@@ -124,6 +126,7 @@ public actor Supervisor: Service {
         self.logger = logger
         limiter = AsyncSemaphore(permits: maxConcurrent)
         heartbeat = Heartbeat(now: clock.now)
+        wakeTimer = WakeTimer(clock: clock)
         schedule = ScheduleBoard(plan: settings.schedulePlan)
     }
 
@@ -131,7 +134,7 @@ public actor Supervisor: Service {
     var environment: SyncEnvironment {
         SyncEnvironment(
             store: store, clients: clients, clock: clock, limiter: limiter, recorder: recorder, logger: logger,
-            observeLateness: onLateness, schedule: schedule, cluster: cluster)
+            observeLateness: onLateness, schedule: schedule, cluster: cluster, wakeTimer: wakeTimer)
     }
 
     /// Runs every account until graceful shutdown (SIGTERM) or cancellation; in-flight runs

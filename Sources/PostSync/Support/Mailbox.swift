@@ -83,4 +83,17 @@ public final class Mailbox<Event: Sendable>: Sendable {
         }
         return drain()
     }
+
+    /// Waits until an event is pending or `deadline` passes, with the deadline kept by the shared
+    /// `timer` (which posts `timeout` when it comes), so the wait is one suspended continuation
+    /// and no sleeping task: what lets every idle account wait cheaply.
+    /// - Returns: The pending events (`timeout` among them when the deadline passed; none on
+    ///   cancellation).
+    public func receive(until deadline: Date?, timer: WakeTimer, timeout: Event) async -> [Event] {
+        if !isEmpty { return drain() }
+        let registration = deadline.map { deadline in timer.schedule(at: deadline) { self.post(timeout) } }
+        await waitForEvent()
+        if let registration { timer.cancel(registration) }
+        return drain()
+    }
 }
