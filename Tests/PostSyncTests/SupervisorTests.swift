@@ -97,6 +97,38 @@ import Testing
         }
     }
 
+    /// Should store a page in which only one like count changed (the post and a metric row),
+    /// while the same page again stores nothing and still persists `last_sync_at`.
+    @Test func oneLikeChangedIsStored() async throws {
+        let clock = ManualClock()
+        let fake = FakePlatformClient()
+        let published = clock.now.addingTimeInterval(-3_600)
+        let before = [samplePost("a", publishedAt: published, likes: 5), samplePost("b", publishedAt: published, likes: 7)]
+        let after = [samplePost("a", publishedAt: published, likes: 5), samplePost("b", publishedAt: published, likes: 8)]
+        fake.script(.posts(before), .posts(before), .posts(after), .posts(after))
+        let harness = try SupervisorHarness(clients: [.instagram: fake], clock: clock)
+        let id = AccountID(platform: .instagram, externalID: "1")
+        try await harness.run { h in
+            _ = try await h.supervisor.addAccount(.test(.instagram, "1", at: clock.now))
+            try await eventually("first run") { try h.entries(id).count == 1 }
+            guard let mailbox = await h.supervisor.worker(id)?.mailbox else { throw TimedOut(what: "worker") }
+            for run in 2...4 {
+                clock.advance(by: 60)
+                let promise = Promise<SyncLogEntry?>()
+                mailbox.post(.trigger(.manual, promise))
+                #expect(await promise.value?.status == .success, "run \(run)")
+            }
+            #expect(try h.entries(id).map(\.postsSynced) == [2, 0, 1, 0])
+            #expect(try await h.store.metricHistory(platform: .instagram, postID: "b").map(\.likeCount) == [7, 8])
+            #expect(try await h.store.metricHistory(platform: .instagram, postID: "a").map(\.likeCount) == [5])
+            let stored = try await h.store.posts(account: id, since: nil, limit: 10)
+            #expect(stored.first { $0.postId == "b" }?.likeCount == 8)
+            let last = try #require(try h.entries(id).last)
+            let account = try await h.store.account(id)
+            #expect(account?.lastSyncAt.map(Timestamp.format) == Timestamp.format(last.createdAt))
+        }
+    }
+
     /// Should coalesce triggers that arrive during a run into one next run, answering every waiter.
     @Test func coalescesTriggers() async throws {
         let clock = ManualClock()

@@ -70,8 +70,15 @@ extension AccountActor {
         if case .adaptive = machine.settings.mode, let board = environment.schedule {
             prices = board.prices(for: id.platform, now: finished, recordingSync: calls.value > 0)
         }
-        let next = handle(.runFinished(outcome, now: finished, observation: observation ?? .none, prices: prices))
-        if outcome.status != .error { record.lastSyncAt = finished }
+        var next = handle(.runFinished(outcome, now: finished, observation: observation ?? .none, prices: prices))
+        if outcome.status != .error {
+            record.lastSyncAt = finished
+            // With the schedule: a run whose page was unchanged wrote no posts (nor this).
+            if case .persist(var schedule) = next {
+                schedule.lastSyncAt = finished
+                next = .persist(schedule)
+            }
+        }
         let entry = SyncLogEntry(
             accountId: id.description, platform: id.platform, trigger: trigger,
             postsFound: product?.ingest.found ?? 0, postsSynced: product?.ingest.synced ?? 0, status: outcome.status,
@@ -272,7 +279,15 @@ extension AccountActor {
             account: id, login: record.login, accessToken: record.accessToken, lookbackStart: lookbackStart,
             knownRecentPostIDs: known, insightsFetchedAt: insightsFetchedAt, now: now)
         let result = try await client.fetch(request, calls: calls)
-        let ingest = try await store.ingest(result.posts, for: id, now: environment.clock.now, fence: fence)
+        // Only this worker writes its posts: the page it stored last is what the store holds.
+        let digest = PageDigest(result.posts)
+        let ingest: IngestResult
+        if digest == storedPage {
+            ingest = IngestResult(found: result.posts.count, synced: 0)
+        } else {
+            ingest = try await store.ingest(result.posts, for: id, now: environment.clock.now, fence: fence)
+            storedPage = digest
+        }
         if id.platform == .tiktok, let lookbackStart {
             for post in result.posts {
                 if let published = post.publishedAt, published >= lookbackStart { recentPosts?[post.postID] = published }

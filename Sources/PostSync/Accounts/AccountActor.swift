@@ -24,6 +24,9 @@ public actor AccountActor {
     /// the store once and then kept up to date from each run's posts, so that a steady-state run
     /// does not ask the database for them again (this worker is the only writer of its posts).
     var recentPosts: [String: Date]?
+    /// The fingerprint of the last page this worker stored: the same page again is not stored
+    /// again (see `PageDigest`).
+    var storedPage: PageDigest?
     /// Whether this account last told the schedule board it is active.
     private var publishedActive: Bool?
     /// The lease this worker runs under (several daemons, CONTRACT section 10); nil with one.

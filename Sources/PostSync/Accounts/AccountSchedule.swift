@@ -14,12 +14,16 @@ public struct AccountSchedule: Sendable, Equatable {
     public var lastError: String?
     /// What the schedule learned (nil: leave the stored one as it is).
     public var rhythm: PostingRhythm?
+    /// When the last run that was not an error finished (nil: leave the stored one as it is).
+    /// Saved here because a run whose page was unchanged writes nothing else.
+    public var lastSyncAt: Date?
 
     /// Creates a schedule.
     public init(
         state: AccountState, nextSyncAt: Date?, consecutiveFailures: Int = 0, lastError: String? = nil,
-        rhythm: PostingRhythm? = nil
+        rhythm: PostingRhythm? = nil, lastSyncAt: Date? = nil
     ) {
+        self.lastSyncAt = lastSyncAt
         self.rhythm = rhythm
         self.state = state
         self.nextSyncAt = nextSyncAt

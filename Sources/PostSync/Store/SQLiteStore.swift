@@ -128,12 +128,12 @@ public struct SQLiteStore: Store {
             try db.execute(
                 sql: """
                     UPDATE accounts SET state = ?, next_sync_at = ?, consecutive_failures = ?, last_error = ?,
-                        schedule_model = COALESCE(?, schedule_model)
+                        schedule_model = COALESCE(?, schedule_model), last_sync_at = COALESCE(?, last_sync_at)
                     WHERE id = ?
                     """,
                 arguments: [
                     schedule.state.rawValue, StoreDate.encode(schedule.nextSyncAt), schedule.consecutiveFailures,
-                    schedule.lastError, schedule.rhythm?.text, id.description,
+                    schedule.lastError, schedule.rhythm?.text, StoreDate.encode(schedule.lastSyncAt), id.description,
                 ])
         }
     }

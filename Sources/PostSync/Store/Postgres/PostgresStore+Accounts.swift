@@ -120,7 +120,8 @@ extension PostgresStore {
                     next_sync_at = \(StoreDate.encode(schedule.nextSyncAt))::timestamptz,
                     consecutive_failures = \(schedule.consecutiveFailures),
                     last_error = \(schedule.lastError.map(PostgresStore.withoutNUL)),
-                    schedule_model = COALESCE(\(schedule.rhythm?.text), schedule_model)
+                    schedule_model = COALESCE(\(schedule.rhythm?.text), schedule_model),
+                    last_sync_at = COALESCE(\(StoreDate.encode(schedule.lastSyncAt))::timestamptz, last_sync_at)
                 WHERE id = \(id.description) AND (\(fence?.node)::text IS NULL
                     OR (lease_owner = \(fence?.node)::text AND lease_epoch = \(fence?.epoch)::bigint))
                 RETURNING 1
