@@ -23,6 +23,11 @@ extension AccountActor {
     /// pending token, refresh, fetch, store), writes the SyncLog entry and the next schedule.
     /// - Returns: The entry, or nil when shutdown began before the run could start.
     /// - Throws: What is not a sync outcome (the supervisor restarts the worker).
+    ///
+    /// Never inlined: an async function's frame holds the locals of everything inlined into it,
+    /// and a caller that lives on (the supervisor's loop of an idle account) would keep this
+    /// run's frame allocated all the time.
+    @inline(never)
     func runSync(trigger: SyncTrigger) async throws -> SyncLogEntry? {
         // No platform call for a run whose result could not be stored (CONTRACT section 9): during
         // a database outage the run waits here, and only cancellation (shutdown) ends the wait.
@@ -188,6 +193,7 @@ extension AccountActor {
     /// Before a worker leaves (lease lost, given up, shutdown): a refreshed pair still only in
     /// memory is saved by compare-and-swap, since it is the only valid one, and the account's
     /// holder is told to read it.
+    @inline(never)  // as `runSync`: it must not grow the frame of the supervisor's loop
     public func saveUnsavedTokensBeforeLeaving() async {
         guard let replaced = replacing else { return }
         let update = TokenUpdate(record, refreshedAt: environment.clock.now)

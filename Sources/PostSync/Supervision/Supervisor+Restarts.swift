@@ -4,6 +4,7 @@ import Logging
 extension Supervisor {
     /// Applies the restart policy to a crash: waits the restart delay, or quarantines.
     /// - Returns: true when shutdown began during the delay.
+    @inline(never)  // as `AccountActor.runSync`: it must not grow the frame of `supervise`
     func restartAfterCrash(_ actor: AccountActor, error: any Error) async -> Bool {
         let id = actor.id
         var policy =

@@ -275,50 +275,91 @@ public actor Supervisor: Service {
     /// One account's child task: runs its worker (its loop, or one run with `once`), restarts it
     /// after a crash, parks it after a crash loop. Returns when the account is removed, the
     /// daemon stops, or the one run ended.
+    ///
+    /// This frame lives as long as the account and stays allocated on its task while it idles,
+    /// so it keeps only what it needs across the worker's life; everything else is in helpers
+    /// that are never inlined into it (an async frame holds the locals of all it inlines: it
+    /// was 8 KB per account).
     private func supervise(
         _ initial: AccountRecord, mailbox: Mailbox<AccountEvent>, once: SyncTrigger?, fence: LeaseFence?
     ) async -> OnceOutcome {
         var record = initial
         let id = record.id
-        defer {
-            let slot = modifyAccounts { accounts in
-                accounts.removed.remove(id)
-                return accounts.slots.removeValue(forKey: id)
-            }
-            // Triggers still queued get their answer: no run.
-            for case .trigger(_, let waiter?) in mailbox.drain() { waiter.fulfill(nil) }
-            slot??.stopped.fulfill(())
-        }
+        defer { finishSupervision(id, mailbox: mailbox) }
         while !shutdown.isFired && !isRemoved(id) {
-            let actor = AccountActor(
-                record: record, settings: settings.schedule, runSettings: settings.run, environment: environment,
-                mailbox: mailbox, seed: Self.seed(for: id, base: seed), fence: fence)
-            _ = modifyAccounts { $0.slots[id]?.actor = actor }
-            do {
-                if let once { return OnceOutcome(id: id, entry: try await actor.syncOnce(trigger: once)) }
-                try await actor.run()
-                await actor.saveUnsavedTokensBeforeLeaving()
-                return OnceOutcome(id: id)
-            } catch StoreError.leaseLost {
-                // Another daemon holds the account now: this worker stops for good, it is no crash.
-                logger.warning("lease lost; worker stopped", metadata: ["account.id": "\(id)"])
-                await actor.saveUnsavedTokensBeforeLeaving()
-                cluster?.book.remove(id)
-                return OnceOutcome(id: id, crash: "the lease passed to another daemon")
-            } catch {
-                if once != nil { return OnceOutcome(id: id, crash: "internal error: \(error)") }
-                guard !shutdown.isFired, !isRemoved(id) else { return OnceOutcome(id: id) }
-                if await restartAfterCrash(actor, error: error) { return OnceOutcome(id: id) }
-                do {
-                    guard let fresh = try await store.account(id) else { return OnceOutcome(id: id) }
-                    record = fresh
-                } catch {
-                    logger.error("account could not be reloaded", metadata: ["account.id": "\(id)", "error": "\(error)"])
-                    record.state = .quarantined
-                }
-            }
+            let actor = makeWorker(record, mailbox: mailbox, fence: fence)
+            let ended = await work(actor, once: once)
+            guard let crash = ended.crash else { return ended.outcome }
+            guard let reloaded = await recover(actor, crash: crash, last: record) else { return OnceOutcome(id: id) }
+            record = reloaded
         }
         return OnceOutcome(id: id)
+    }
+
+    /// How a worker's life ended: its outcome, or the crash to recover from.
+    private struct WorkEnd: Sendable {
+        var outcome: OnceOutcome
+        var crash: (any Error)?
+    }
+
+    /// Creates the account's worker and makes it the slot's current one.
+    @inline(never)
+    private func makeWorker(_ record: AccountRecord, mailbox: Mailbox<AccountEvent>, fence: LeaseFence?) -> AccountActor {
+        let actor = AccountActor(
+            record: record, settings: settings.schedule, runSettings: settings.run, environment: environment,
+            mailbox: mailbox, seed: Self.seed(for: record.id, base: seed), fence: fence)
+        _ = modifyAccounts { $0.slots[record.id]?.actor = actor }
+        return actor
+    }
+
+    /// Runs the worker (its loop, or one run with `once`) until it leaves or crashes.
+    @inline(never)
+    private func work(_ actor: AccountActor, once: SyncTrigger?) async -> WorkEnd {
+        let id = actor.id
+        do {
+            if let once { return WorkEnd(outcome: OnceOutcome(id: id, entry: try await actor.syncOnce(trigger: once))) }
+            try await actor.run()
+            await actor.saveUnsavedTokensBeforeLeaving()
+            return WorkEnd(outcome: OnceOutcome(id: id))
+        } catch StoreError.leaseLost {
+            // Another daemon holds the account now: this worker stops for good, it is no crash.
+            logger.warning("lease lost; worker stopped", metadata: ["account.id": "\(id)"])
+            await actor.saveUnsavedTokensBeforeLeaving()
+            cluster?.book.remove(id)
+            return WorkEnd(outcome: OnceOutcome(id: id, crash: "the lease passed to another daemon"))
+        } catch {
+            if once != nil { return WorkEnd(outcome: OnceOutcome(id: id, crash: "internal error: \(error)")) }
+            return WorkEnd(outcome: OnceOutcome(id: id), crash: error)
+        }
+    }
+
+    /// After a crash: waits the restart delay (or quarantines) and reloads the account.
+    /// - Returns: The record to restart with (`last`, quarantined, when it cannot be read); nil
+    ///   when the worker must not be restarted.
+    @inline(never)
+    private func recover(_ actor: AccountActor, crash: any Error, last: AccountRecord) async -> AccountRecord? {
+        let id = actor.id
+        guard !shutdown.isFired, !isRemoved(id) else { return nil }
+        if await restartAfterCrash(actor, error: crash) { return nil }
+        do {
+            return try await store.account(id)
+        } catch {
+            logger.error("account could not be reloaded", metadata: ["account.id": "\(id)", "error": "\(error)"])
+            var record = last
+            record.state = .quarantined
+            return record
+        }
+    }
+
+    /// The account's task ends: its slot goes, queued triggers get their answer (no run).
+    @inline(never)
+    private func finishSupervision(_ id: AccountID, mailbox: Mailbox<AccountEvent>) {
+        let slot = modifyAccounts { accounts in
+            accounts.removed.remove(id)
+            return accounts.slots.removeValue(forKey: id)
+        }
+        for case .trigger(_, let waiter?) in mailbox.drain() { waiter.fulfill(nil) }
+        slot??.stopped.fulfill(())
     }
 
     /// A stable per-account seed, so one account's jitter does not depend on the others.
