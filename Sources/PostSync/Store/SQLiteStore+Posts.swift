@@ -12,7 +12,8 @@ public struct IngestResult: Sendable, Equatable {
 extension SQLiteStore {
     /// Upserts the posts one sync run read, keyed by `(platform, post_id)`, in one transaction.
     /// A `post_metrics` row is written when a post is first seen and whenever one of its metrics
-    /// changes; the same page stored twice changes nothing. Also sets `last_sync_at`.
+    /// changes; the same page stored twice changes nothing. Also sets `last_sync_at` when a post
+    /// changed (the worker saves it with the schedule after every run).
     /// - Parameters:
     ///   - posts: Posts as fetched; metrics outside each post's coverage keep their stored value.
     ///   - account: The owner.
@@ -82,8 +83,12 @@ extension SQLiteStore {
                 if metricsChanged { try recordMetrics(post.postID, metrics) }
                 synced += 1
             }
-            try db.execute(
-                sql: "UPDATE accounts SET last_sync_at = ? WHERE id = ?", arguments: [stamp, account.description])
+            // A page that changed nothing leaves the transaction without a write, so its commit
+            // costs nothing; the worker saves `last_sync_at` with the schedule either way.
+            if synced > 0 {
+                try db.cachedStatement(sql: "UPDATE accounts SET last_sync_at = ? WHERE id = ?")
+                    .execute(arguments: [stamp, account.description])
+            }
             return IngestResult(found: posts.count, synced: synced)
         }
     }

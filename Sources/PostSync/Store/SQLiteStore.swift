@@ -121,16 +121,18 @@ public struct SQLiteStore: Store {
         }
     }
 
-    /// Persists the schedule part of an account: state, next sync, failures, last error and what
-    /// the schedule learned.
+    /// Persists the schedule part of an account: state, next sync, failures, last error, what
+    /// the schedule learned and the last sync time.
     public func saveSchedule(_ id: AccountID, _ schedule: AccountSchedule) async throws {
         try await writer.write { db in
-            try db.execute(
+            // Once per run: the statement is prepared once per connection.
+            try db.cachedStatement(
                 sql: """
                     UPDATE accounts SET state = ?, next_sync_at = ?, consecutive_failures = ?, last_error = ?,
                         schedule_model = COALESCE(?, schedule_model), last_sync_at = COALESCE(?, last_sync_at)
                     WHERE id = ?
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     schedule.state.rawValue, StoreDate.encode(schedule.nextSyncAt), schedule.consecutiveFailures,
                     schedule.lastError, schedule.rhythm?.text, StoreDate.encode(schedule.lastSyncAt), id.description,

@@ -34,7 +34,8 @@ public protocol Store: Sendable {
     /// Persists autoSync.
     /// - Throws: `StoreError.unknownAccount`.
     func setAutoSync(_ id: AccountID, enabled: Bool) async throws
-    /// Upserts the posts one run read, in one transaction, and sets `last_sync_at`; a
+    /// Upserts the posts one run read, in one transaction, and sets `last_sync_at` (a store may
+    /// leave it to `saveSchedule` when nothing changed); a
     /// `post_metrics` row is written when a post is first seen and whenever its metrics change.
     /// - Returns: How many posts were handed in and how many rows were inserted or changed.
     func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult
