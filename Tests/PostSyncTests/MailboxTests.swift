@@ -49,6 +49,22 @@ import Testing
         }
     }
 
+    /// Should call a parked consumer's resume closure once, on the next post, and refuse to park
+    /// while events are pending.
+    @Test func parkResumesOnNextPost() {
+        let mailbox = Mailbox<Int>()
+        let resumed = Recorder<Int>()
+        #expect(mailbox.park { resumed.append(1) })
+        #expect(mailbox.isParked)
+        mailbox.post(7)
+        mailbox.post(8)
+        #expect(resumed.values == [1], "once")
+        #expect(!mailbox.isParked)
+        #expect(!mailbox.park { resumed.append(2) }, "events are pending")
+        #expect(mailbox.drain() == [7, 8])
+        #expect(resumed.values == [1])
+    }
+
     /// Should return pending events at once, without sleeping on the clock.
     @Test func receivePending() async {
         let clock = ManualClock()

@@ -97,6 +97,31 @@ import Testing
         }
     }
 
+    /// Should park an idle worker (no task, its wake-up on the shared timer) and give it a task
+    /// again for its schedule and for a trigger, the same worker each time.
+    @Test func idleWorkerParksAndResumes() async throws {
+        let clock = ManualClock()
+        let fake = FakePlatformClient()
+        fake.setDefault(.posts([samplePost("a", publishedAt: clock.now)]))
+        let harness = try SupervisorHarness(clients: [.instagram: fake], clock: clock)
+        let id = AccountID(platform: .instagram, externalID: "1")
+        try await harness.run { h in
+            _ = try await h.supervisor.addAccount(.test(.instagram, "1", at: clock.now))
+            try await eventually("first run") { try h.entries(id).count == 1 }
+            let worker = try #require(await h.supervisor.worker(id))
+            try await eventually("parked") { worker.mailbox.isParked && h.supervisor.wakeTimer.scheduledCount == 1 }
+            clock.advance(by: 1_000)
+            try await eventually("scheduled run") { try h.entries(id).count == 2 }
+            try await eventually("parked again") { worker.mailbox.isParked }
+            let promise = Promise<SyncLogEntry?>()
+            worker.mailbox.post(.trigger(.manual, promise))
+            #expect(await promise.value?.trigger == .manual)
+            try await eventually("parked after the trigger") { worker.mailbox.isParked }
+            #expect(await h.supervisor.worker(id) === worker, "one worker owns the account throughout")
+            #expect(h.supervisor.wakeTimer.scheduledCount == 1, "one wake-up on the timer")
+        }
+    }
+
     /// Should store a page in which only one like count changed (the post and a metric row),
     /// while the same page again stores nothing and still persists `last_sync_at`.
     @Test func oneLikeChangedIsStored() async throws {

@@ -27,6 +27,8 @@ public actor AccountActor {
     /// The fingerprint of the last page this worker stored: the same page again is not stored
     /// again (see `PageDigest`).
     var storedPage: PageDigest?
+    /// The timer's wake-up of a parked worker.
+    private var parkedWake: WakeTimer.Registration?
     /// Whether this account last told the schedule board it is active.
     private var publishedActive: Bool?
     /// The lease this worker runs under (several daemons, CONTRACT section 10); nil with one.
@@ -68,19 +70,48 @@ public actor AccountActor {
         }
     }
 
+    /// How `run` returned.
+    public enum RunExit: Sendable, Equatable {
+        /// `.stop` or cancellation: the worker is done.
+        case stopped
+        /// Idle: the mailbox is parked and the next scheduled wake-up is on the timer; the next
+        /// event calls the resume closure given to `run`, and the worker goes on with `run`.
+        case parked
+    }
+
     /// The run loop: sleeps until the schedule or an event says to sync, runs, repeats; returns
     /// on `.stop` or cancellation. Throws only what is not a sync outcome (a store failure, a
     /// crash): the supervisor restarts the worker then.
     public func run() async throws {
+        _ = try await run(parkingWith: nil)
+    }
+
+    /// The run loop, returning instead of waiting when it has nothing to do and `resume` is
+    /// given: the mailbox is parked with `resume` and the next wake-up put on the shared timer,
+    /// so an idle account holds no task (a suspended task keeps the slabs of its frames, several
+    /// KB). Not while a refreshed token waits to be saved: that worker stays to save it.
+    /// - Returns: `.parked` when it parked, `.stopped` on `.stop` or cancellation.
+    public func run(parkingWith resume: (@Sendable () -> Void)?) async throws -> RunExit {
+        // Woken by an event before the timer came: its wake-up is not needed any more.
+        if let pending = parkedWake.take() { environment.wakeTimer.cancel(pending) }
         while !Task.isCancelled {
             let events: [AccountEvent]
             switch handle(.wake(now: environment.clock.now, triggers: [])) {
             case .sleep(let until):
-                events = await mailbox.receive(until: until, timer: environment.wakeTimer, timeout: .wake)
+                if let resume, replacing == nil {
+                    let mailbox = self.mailbox
+                    parkedWake = until.map { environment.wakeTimer.schedule(at: $0) { mailbox.post(.wake) } }
+                    if mailbox.park(resume: resume) { return .parked }
+                    if let pending = parkedWake.take() { environment.wakeTimer.cancel(pending) }
+                    events = mailbox.drain()
+                } else {
+                    events = await mailbox.receive(until: until, timer: environment.wakeTimer, timeout: .wake)
+                }
             default: events = mailbox.drain()
             }
-            if try await inChildTask({ try await self.act(on: events) }) { return }
+            if try await inChildTask({ try await self.act(on: events) }) { return .stopped }
         }
+        return .stopped
     }
 
     /// Takes the events that woke the worker: runs a sync when one is due or asked for, answers
@@ -137,6 +168,9 @@ public actor AccountActor {
         view.postsPerDay = machine.rhythm.postsPerDay
         return view
     }
+
+    /// The account's record as this worker holds it.
+    var currentRecord: AccountRecord { record }
 
     /// Whether `POST /v1/sync` and the cron endpoint include this account.
     public var isActive: Bool { machine.isActive }

@@ -36,6 +36,8 @@ public actor Supervisor: Service {
     enum Command: Sendable {
         /// Start the account's worker (under a lease, with several daemons).
         case add(AccountRecord, LeaseFence?)
+        /// Give the parked worker of this account a task again (an event arrived for it).
+        case resume(AccountID)
         case shutdown
     }
 
@@ -160,6 +162,11 @@ public actor Supervisor: Service {
                             // An account added while the supervisor was starting is already running.
                             guard let mailbox = register(record.id) else { continue }
                             group.addTask { _ = await self.supervise(record, mailbox: mailbox, once: nil, fence: fence) }
+                        case .resume(let id):
+                            guard let slot = slots[id], let worker = slot.actor else { continue }
+                            group.addTask {
+                                _ = await self.supervise(resuming: worker, mailbox: slot.mailbox, fence: worker.fence)
+                            }
                         case .shutdown:
                             stopping = true
                         }
@@ -170,6 +177,8 @@ public actor Supervisor: Service {
                 }
                 stopWorkers()
                 await group.waitForAll()
+                // Parked workers have no task to end: their accounts are stopped now as well.
+                for slot in slots.values { slot.stopped.fulfill(()) }
             }
         } onGracefulShutdown: {
             self.beginShutdown()
@@ -276,30 +285,57 @@ public actor Supervisor: Service {
     /// after a crash, parks it after a crash loop. Returns when the account is removed, the
     /// daemon stops, or the one run ended.
     ///
-    /// This frame lives as long as the account and stays allocated on its task while it idles,
-    /// so it keeps only what it needs across the worker's life; everything else is in helpers
-    /// that are never inlined into it (an async frame holds the locals of all it inlines: it
-    /// was 8 KB per account).
+    /// An idle worker parks (`AccountActor.run(parkingWith:)`): this task ends, the slot keeps
+    /// the worker, and the next event for the account (its timer's wake-up, a trigger, a
+    /// command) posts `.resume`, which starts a task for it again. The account's state stays
+    /// owned by its one worker throughout; only the task comes and goes.
     private func supervise(
         _ initial: AccountRecord, mailbox: Mailbox<AccountEvent>, once: SyncTrigger?, fence: LeaseFence?
     ) async -> OnceOutcome {
-        var record = initial
-        let id = record.id
-        defer { finishSupervision(id, mailbox: mailbox) }
+        await supervise(initial.id, start: .new(initial), mailbox: mailbox, once: once, fence: fence)
+    }
+
+    /// Goes on with a parked worker (an event arrived for it) as `supervise` does.
+    private func supervise(resuming worker: AccountActor, mailbox: Mailbox<AccountEvent>, fence: LeaseFence?) async {
+        _ = await supervise(worker.id, start: .resume(worker), mailbox: mailbox, once: nil, fence: fence)
+    }
+
+    /// How a supervised task begins: with a new worker, or with the parked one.
+    private enum WorkerStart {
+        case new(AccountRecord)
+        case resume(AccountActor)
+    }
+
+    private func supervise(
+        _ id: AccountID, start: WorkerStart, mailbox: Mailbox<AccountEvent>, once: SyncTrigger?, fence: LeaseFence?
+    ) async -> OnceOutcome {
+        var next = start
+        // A parked worker's account lives on without a task: its slot stays.
+        var parked = false
+        defer { if !parked { finishSupervision(id, mailbox: mailbox) } }
         while !shutdown.isFired && !isRemoved(id) {
-            let actor = makeWorker(record, mailbox: mailbox, fence: fence)
+            let actor =
+                switch next {
+                case .resume(let parkedWorker): parkedWorker
+                case .new(let record): makeWorker(record, mailbox: mailbox, fence: fence)
+                }
             let ended = await work(actor, once: once)
+            if ended.parked {
+                parked = true
+                return OnceOutcome(id: id)
+            }
             guard let crash = ended.crash else { return ended.outcome }
-            guard let reloaded = await recover(actor, crash: crash, last: record) else { return OnceOutcome(id: id) }
-            record = reloaded
+            guard let reloaded = await recover(actor, crash: crash) else { return OnceOutcome(id: id) }
+            next = .new(reloaded)
         }
         return OnceOutcome(id: id)
     }
 
-    /// How a worker's life ended: its outcome, or the crash to recover from.
+    /// How a worker's life ended: its outcome, or the crash to recover from; or it parked.
     private struct WorkEnd: Sendable {
         var outcome: OnceOutcome
         var crash: (any Error)?
+        var parked = false
     }
 
     /// Creates the account's worker and makes it the slot's current one.
@@ -318,7 +354,11 @@ public actor Supervisor: Service {
         let id = actor.id
         do {
             if let once { return WorkEnd(outcome: OnceOutcome(id: id, entry: try await actor.syncOnce(trigger: once))) }
-            try await actor.run()
+            // Parked: the next event for the account gives the worker a task again.
+            let commands = self.commands
+            if try await actor.run(parkingWith: { commands.post(.resume(id)) }) == .parked {
+                return WorkEnd(outcome: OnceOutcome(id: id), parked: true)
+            }
             await actor.saveUnsavedTokensBeforeLeaving()
             return WorkEnd(outcome: OnceOutcome(id: id))
         } catch StoreError.leaseLost {
@@ -334,10 +374,10 @@ public actor Supervisor: Service {
     }
 
     /// After a crash: waits the restart delay (or quarantines) and reloads the account.
-    /// - Returns: The record to restart with (`last`, quarantined, when it cannot be read); nil
-    ///   when the worker must not be restarted.
+    /// - Returns: The record to restart with (the worker's, quarantined, when it cannot be
+    ///   read); nil when the worker must not be restarted.
     @inline(never)
-    private func recover(_ actor: AccountActor, crash: any Error, last: AccountRecord) async -> AccountRecord? {
+    private func recover(_ actor: AccountActor, crash: any Error) async -> AccountRecord? {
         let id = actor.id
         guard !shutdown.isFired, !isRemoved(id) else { return nil }
         if await restartAfterCrash(actor, error: crash) { return nil }
@@ -345,7 +385,7 @@ public actor Supervisor: Service {
             return try await store.account(id)
         } catch {
             logger.error("account could not be reloaded", metadata: ["account.id": "\(id)", "error": "\(error)"])
-            var record = last
+            var record = await actor.currentRecord
             record.state = .quarantined
             return record
         }

@@ -7,6 +7,8 @@ public final class Mailbox<Event: Sendable>: Sendable {
     private enum Waiter {
         case none
         case waiting(CheckedContinuation<Void, Never>)
+        /// No task waits: the next `post` calls this instead (see `park`).
+        case parked(@Sendable () -> Void)
     }
 
     private struct State {
@@ -21,13 +23,36 @@ public final class Mailbox<Event: Sendable>: Sendable {
 
     /// Adds an event and wakes the consumer.
     public func post(_ event: Event) {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+        let waiter: Waiter = state.withLock { state in
             state.events.append(event)
-            guard case .waiting(let continuation) = state.waiter else { return nil }
+            let waiter = state.waiter
             state.waiter = .none
-            return continuation
+            return waiter
         }
-        waiter?.resume()
+        switch waiter {
+        case .none: break
+        case .waiting(let continuation): continuation.resume()
+        case .parked(let resume): resume()
+        }
+    }
+
+    /// Parks the consumer: no task waits, and the next `post` calls `resume` (once, on the
+    /// posting thread; it must not block) so that the owner starts a consumer again. An idle
+    /// account's worker parks this way and costs no task at all until it is needed.
+    /// - Returns: false, with nothing parked, when events are pending (take them instead).
+    public func park(resume: @escaping @Sendable () -> Void) -> Bool {
+        state.withLock { state in
+            guard state.events.isEmpty else { return false }
+            state.waiter = .parked(resume)
+            return true
+        }
+    }
+
+    /// Whether the consumer is parked (tests).
+    public var isParked: Bool {
+        state.withLock { state in
+            if case .parked = state.waiter { true } else { false }
+        }
     }
 
     /// Takes every pending event, oldest first, without waiting.
