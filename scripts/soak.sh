@@ -56,7 +56,7 @@ source "$(dirname "$0")/lib/bench-common.sh"
 sim="http://127.0.0.1:$port"
 start_simulator "$port" "$accounts" "$posts"
 write_config "$work/config.yaml" "$port" "sync:" "  interval: ${interval}s" "  jitter: 0.5" "  deadline: 20s" \
-    "  backoff:" "    initial: 5s" "    max: 60s" "http:" '  listen: "off"'
+    "  backoff:" "    min: 5s" "    max: 60s" "http:" '  listen: "off"'
 state="$work/state"
 "$bin" dev-import --simulator "$sim" --state-dir "$state" >/dev/null
 # 2 % of every platform answer faulted: 1 % HTTP 500, 1 % truncated JSON.
