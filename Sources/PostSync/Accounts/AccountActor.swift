@@ -99,10 +99,7 @@ public actor AccountActor {
             switch handle(.wake(now: environment.clock.now, triggers: [])) {
             case .sleep(let until):
                 if let resume, replacing == nil {
-                    let mailbox = self.mailbox
-                    parkedWake = until.map { environment.wakeTimer.schedule(at: $0) { mailbox.post(.wake) } }
-                    if mailbox.park(resume: resume) { return .parked }
-                    if let pending = parkedWake.take() { environment.wakeTimer.cancel(pending) }
+                    if park(until: until, resume: resume) { return .parked }
                     events = mailbox.drain()
                 } else {
                     events = await mailbox.receive(until: until, timer: environment.wakeTimer, timeout: .wake)
@@ -112,6 +109,27 @@ public actor AccountActor {
             if try await inChildTask({ try await self.act(on: events) }) { return .stopped }
         }
         return .stopped
+    }
+
+    /// At the daemon's start: parks the new worker at once unless a run is due, so that starting
+    /// costs no task for the accounts with nothing to do (a task each, all at once, left the
+    /// allocator with a high-water mark that steady state never came back from).
+    /// - Returns: Whether it parked; if not, give it a task (`run(parkingWith:)`).
+    public func parkUnlessDue(resume: @escaping @Sendable () -> Void) -> Bool {
+        guard replacing == nil, case .sleep(let until) = handle(.wake(now: environment.clock.now, triggers: [])) else {
+            return false
+        }
+        return park(until: until, resume: resume)
+    }
+
+    /// Puts the wake-up at `until` on the shared timer and parks the mailbox with `resume`.
+    /// - Returns: false (nothing parked, no wake-up left) when events are pending.
+    private func park(until: Date?, resume: @escaping @Sendable () -> Void) -> Bool {
+        let mailbox = self.mailbox
+        parkedWake = until.map { environment.wakeTimer.schedule(at: $0) { mailbox.post(.wake) } }
+        if mailbox.park(resume: resume) { return true }
+        if let pending = parkedWake.take() { environment.wakeTimer.cancel(pending) }
+        return false
     }
 
     /// Takes the events that woke the worker: runs a sync when one is due or asked for, answers

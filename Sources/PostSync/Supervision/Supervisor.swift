@@ -152,7 +152,10 @@ public actor Supervisor: Service {
             await withTaskGroup(of: Void.self) { group in
                 for record in records {
                     guard let mailbox = register(record.id) else { continue }
-                    group.addTask { _ = await self.supervise(record, mailbox: mailbox, once: nil, fence: nil) }
+                    // Workers with nothing due park at once: no task each at start.
+                    let worker = makeWorker(record, mailbox: mailbox, fence: nil)
+                    if await worker.parkUnlessDue(resume: resumeHook(record.id)) { continue }
+                    group.addTask { await self.supervise(resuming: worker, mailbox: mailbox, fence: nil) }
                 }
                 var stopping = shutdown.isFired
                 while !stopping {
@@ -338,6 +341,12 @@ public actor Supervisor: Service {
         var parked = false
     }
 
+    /// What a parked worker's mailbox calls on its next event: a task for it, from `run`.
+    private nonisolated func resumeHook(_ id: AccountID) -> @Sendable () -> Void {
+        let commands = self.commands
+        return { commands.post(.resume(id)) }
+    }
+
     /// Creates the account's worker and makes it the slot's current one.
     @inline(never)
     private func makeWorker(_ record: AccountRecord, mailbox: Mailbox<AccountEvent>, fence: LeaseFence?) -> AccountActor {
@@ -355,8 +364,7 @@ public actor Supervisor: Service {
         do {
             if let once { return WorkEnd(outcome: OnceOutcome(id: id, entry: try await actor.syncOnce(trigger: once))) }
             // Parked: the next event for the account gives the worker a task again.
-            let commands = self.commands
-            if try await actor.run(parkingWith: { commands.post(.resume(id)) }) == .parked {
+            if try await actor.run(parkingWith: resumeHook(id)) == .parked {
                 return WorkEnd(outcome: OnceOutcome(id: id), parked: true)
             }
             await actor.saveUnsavedTokensBeforeLeaving()
