@@ -149,7 +149,10 @@ public actor Supervisor: Service {
         let records = cluster == nil ? all : []
         state = .running(Accounts())
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
+            // Discarding: a worker gets a new task each time it wakes from parking, and a plain
+            // task group keeps every finished child until `next()` takes it (memory grew by the
+            // run).
+            await withDiscardingTaskGroup { group in
                 for record in records {
                     guard let mailbox = register(record.id) else { continue }
                     // Workers with nothing due park at once: no task each at start.
@@ -179,10 +182,10 @@ public actor Supervisor: Service {
                     stopping = stopping || shutdown.isFired
                 }
                 stopWorkers()
-                await group.waitForAll()
-                // Parked workers have no task to end: their accounts are stopped now as well.
-                for slot in slots.values { slot.stopped.fulfill(()) }
+                // The group returns once every worker's task has ended.
             }
+            // Parked workers have no task to end: their accounts are stopped now as well.
+            for slot in slots.values { slot.stopped.fulfill(()) }
         } onGracefulShutdown: {
             self.beginShutdown()
         }
