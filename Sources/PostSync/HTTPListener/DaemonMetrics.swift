@@ -12,8 +12,15 @@ public final class DaemonMetrics: Sendable {
     /// (labels built and hashed, the family's dictionary copied on insert), which was a few
     /// percent of the daemon's steady CPU when done for every run.
     private let recordersByLabels = Locked([String: RunRecorders]())
-    /// `postsync_account_last_success_timestamp_seconds` by account.
-    private let lastSuccess = Locked([String: CoreMetrics.Gauge]())
+    /// `postsync_account_last_success_timestamp_seconds` by account: kept and rendered here, not
+    /// in the registry, whose metric family copies its whole dictionary of label sets whenever
+    /// one is added (with 100,000 accounts, a cold sync spent most of its CPU copying it).
+    private let lastSuccess = Locked([String: LastSuccess]())
+
+    private struct LastSuccess: Sendable {
+        var platform: Platform
+        var timestamp: Double
+    }
 
     /// The metrics one run's entry feeds, for one platform, status and trigger.
     private struct RunRecorders: Sendable {
@@ -50,7 +57,8 @@ public final class DaemonMetrics: Sendable {
         // Written only after the SyncLog line is, so a failing SyncLog shows up as a stale time
         // (the "no success for 2 x interval" alert). A partial run counts, as for `lastSyncAt`.
         if entry.status != .error {
-            lastSuccessGauge(entry.accountId, platform: entry.platform).record(entry.createdAt.timeIntervalSince1970)
+            let success = LastSuccess(platform: entry.platform, timestamp: entry.createdAt.timeIntervalSince1970)
+            lastSuccess.withLock { $0[entry.accountId] = success }
         }
     }
 
@@ -69,15 +77,6 @@ public final class DaemonMetrics: Sendable {
             tokenRefreshes: Counter(label: "postsync_token_refreshes_total", dimensions: platformLabel, factory: factory),
             rateLimitHits: Counter(label: "postsync_rate_limit_hits_total", dimensions: platformLabel, factory: factory))
         return recordersByLabels.withLock { $0[key, default: made] }
-    }
-
-    /// An account's last-success gauge, made on first use.
-    private func lastSuccessGauge(_ account: String, platform: Platform) -> CoreMetrics.Gauge {
-        if let made = lastSuccess.withLock({ $0[account] }) { return made }
-        let made = Gauge(
-            label: "postsync_account_last_success_timestamp_seconds",
-            dimensions: [("account", account), ("platform", platform.rawValue)], factory: factory)
-        return lastSuccess.withLock { $0[account, default: made] }
     }
 
     /// Records how late a scheduled run started.
@@ -126,6 +125,29 @@ public final class DaemonMetrics: Sendable {
 
     /// The Prometheus text exposition.
     public func render() -> String {
-        registry.emitToString()
+        var text = registry.emitToString()
+        let successes = lastSuccess.withLock { $0 }
+        guard !successes.isEmpty else { return text }
+        let name = "postsync_account_last_success_timestamp_seconds"
+        text += "# TYPE \(name) gauge\n"
+        for (account, success) in successes.sorted(by: { $0.key < $1.key }) {
+            text +=
+                "\(name){account=\"\(Self.labelValue(account))\",platform=\"\(success.platform.rawValue)\"} \(success.timestamp)\n"
+        }
+        return text
+    }
+
+    /// A label value escaped as the text exposition format wants (backslash, quote, line feed).
+    static func labelValue(_ value: String) -> String {
+        var escaped = ""
+        for character in value {
+            switch character {
+            case "\\": escaped += "\\\\"
+            case "\"": escaped += "\\\""
+            case "\n": escaped += "\\n"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 }

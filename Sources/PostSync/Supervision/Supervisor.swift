@@ -84,6 +84,8 @@ public actor Supervisor: Service {
     private var state: State = .initial
     /// Daemon-wide cap of runs in flight.
     nonisolated let limiter: AsyncSemaphore
+    /// `sync.max_concurrent`.
+    let maxConcurrent: Int
     nonisolated let commands = Mailbox<Command>()
     /// Fired when shutdown begins (restart delays end early then).
     nonisolated let shutdown = ShutdownSignal()
@@ -127,6 +129,7 @@ public actor Supervisor: Service {
         self.seed = seed
         self.logger = logger
         limiter = AsyncSemaphore(permits: maxConcurrent)
+        self.maxConcurrent = maxConcurrent
         heartbeat = Heartbeat(now: clock.now)
         wakeTimer = WakeTimer(clock: clock)
         schedule = ScheduleBoard(plan: settings.schedulePlan)
@@ -211,13 +214,24 @@ public actor Supervisor: Service {
         }
         state = .running(Accounts())
         defer { state = .initial }
+        // A few more tasks than run slots, not one per account at once: each waiting task holds its
+        // frames (100,000 of them took 2 GB), and only `sync.max_concurrent` can run anyway.
+        let window = max(16, 2 * maxConcurrent)
         return await withTaskGroup(of: OnceOutcome.self) { group in
-            for (record, fence) in records {
-                guard let mailbox = register(record.id) else { continue }
-                group.addTask { await self.supervise(record, mailbox: mailbox, once: trigger, fence: fence) }
+            var pending = records.makeIterator()
+            func startNext() {
+                while let (record, fence) = pending.next() {
+                    guard let mailbox = register(record.id) else { continue }
+                    group.addTask { await self.supervise(record, mailbox: mailbox, once: trigger, fence: fence) }
+                    return
+                }
             }
+            for _ in 0..<window { startNext() }
             var summary = SyncAllSummary(total: records.count)
-            for await outcome in group { summary.add(outcome.id, entry: outcome.entry, crash: outcome.crash) }
+            for await outcome in group {
+                summary.add(outcome.id, entry: outcome.entry, crash: outcome.crash)
+                startNext()
+            }
             summary.errors.sort { $0.accountId < $1.accountId }
             return summary
         }
