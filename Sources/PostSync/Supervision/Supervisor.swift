@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Runs one `AccountActor` per account as child tasks, restarts a worker that throws, and
-/// quarantines one that crash-loops. One account's failure never delays another's: each has its
-/// own task, and only `sync.max_concurrent` is shared. `serve` and `serve --once` go through the
-/// same supervision path (`supervise`); the SyncLog is written by the `SyncLogRecorder`.
+/// Runs one `AccountActor` per account, restarts a worker that throws, and quarantines one that
+/// crash-loops. One account's failure never delays another's: each has its own task while it has
+/// work (an idle worker parks without one, see `supervise`), and only `sync.max_concurrent` is
+/// shared. `serve` and `serve --once` go through the same supervision path (`supervise`); the
+/// SyncLog is written by the `SyncLogRecorder`.
 public actor Supervisor: Service {
     /// The settings the supervisor hands its workers.
     public struct Settings: Sendable, Equatable {
@@ -41,7 +42,8 @@ public actor Supervisor: Service {
         case shutdown
     }
 
-    /// One account's live slot: its mailbox (kept across restarts) and current worker.
+    /// One account's live slot: its mailbox (kept across restarts) and current worker (kept
+    /// while it is parked).
     struct Slot: Sendable {
         var mailbox: Mailbox<AccountEvent>
         var actor: AccountActor?
