@@ -93,7 +93,9 @@ for minute in $(seq 1 "$minutes"); do
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon_pid/status")
     threads=$(awk '/Threads/ {print $2}' "/proc/$daemon_pid/status")
     fds=$(ls "/proc/$daemon_pid/fd" | wc -l)
-    syncs=$(wc -l <"$state/synclog.jsonl")
+    # The SyncLog rotates: the newest line's seq counts every entry so far.
+    syncs=$(tail -n 1 "$state/synclog.jsonl" 2>/dev/null | python3 -c 'import json, sys; line = sys.stdin.read().strip(); print(json.loads(line)["seq"] if line else 0)')
+    [ "$syncs" = 0 ] && syncs=$(tail -n 1 "$state/synclog.jsonl.1" 2>/dev/null | python3 -c 'import json, sys; line = sys.stdin.read().strip(); print(json.loads(line)["seq"] if line else 0)')
     printf '%-7s %-10s %-6s %-8s %-10s\n' "$minute" "$rss" "$fds" "$threads" "$syncs"
     printf '%s\t%s\t%s\t%s\t%s\n' "$minute" "$rss" "$fds" "$threads" "$syncs" >>"$samples"
 done
@@ -102,16 +104,17 @@ exit_rc=0
 wait "$daemon_pid" || exit_rc=$?
 daemon_pid=""
 
-python3 - "$samples" "$baseline_minute" "$exit_rc" "$accounts" "$state/synclog.jsonl" <<'PY'
+python3 - "$samples" "$baseline_minute" "$exit_rc" "$accounts" "$state"/synclog.jsonl* <<'PY'
 import json, sys
 rows = [list(map(int, line.split("\t"))) for line in open(sys.argv[1])]
 base_minute, exit_rc, accounts = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 base = next(r for r in rows if r[0] == base_minute)
 end = rows[-1]
-statuses = {}
-for line in open(sys.argv[5]):
-    e = json.loads(line)
-    statuses[e["status"]] = statuses.get(e["status"], 0) + 1
+statuses = {}  # of the SyncLog files still there (rotation drops the oldest)
+for path in sys.argv[5:]:
+    for line in open(path):
+        e = json.loads(line)
+        statuses[e["status"]] = statuses.get(e["status"], 0) + 1
 growth = 100.0 * (end[1] - base[1]) / base[1]
 checks = [
     (f"RSS growth, minute {base_minute} -> {end[0]}", f"{base[1]} -> {end[1]} KB ({growth:+.2f} %)", "< 5 %", growth < 5),
