@@ -78,6 +78,24 @@ printf '%-7s %-10s %-6s %-8s %-10s\n' minute rss_kb fds threads syncs
 baseline_minute=$(( minutes / 2 < 10 ? minutes / 2 : 10 ))
 [ "$baseline_minute" -lt 1 ] && baseline_minute=1
 samples="$work/samples.tsv"
+# last_seq FILE...: the seq of the last line of the first of FILEs that has one (0: none).
+last_seq() {
+    python3 - "$@" <<'PY'
+import json, os, sys
+for path in sys.argv[1:]:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - 65536))
+            lines = [l for l in f.read().split(b"\n") if l.strip()]
+    except OSError:
+        continue
+    if lines:
+        print(json.loads(lines[-1])["seq"])
+        break
+else:
+    print(0)
+PY
+}
 for minute in $(seq 1 "$minutes"); do
     sleep 60
     if ! kill -0 "$daemon_pid" 2>/dev/null; then
@@ -94,8 +112,7 @@ for minute in $(seq 1 "$minutes"); do
     threads=$(awk '/Threads/ {print $2}' "/proc/$daemon_pid/status")
     fds=$(ls "/proc/$daemon_pid/fd" | wc -l)
     # The SyncLog rotates: the newest line's seq counts every entry so far.
-    syncs=$(tail -n 1 "$state/synclog.jsonl" 2>/dev/null | python3 -c 'import json, sys; line = sys.stdin.read().strip(); print(json.loads(line)["seq"] if line else 0)')
-    [ "$syncs" = 0 ] && syncs=$(tail -n 1 "$state/synclog.jsonl.1" 2>/dev/null | python3 -c 'import json, sys; line = sys.stdin.read().strip(); print(json.loads(line)["seq"] if line else 0)')
+    syncs=$(last_seq "$state/synclog.jsonl" "$state/synclog.jsonl.1")
     printf '%-7s %-10s %-6s %-8s %-10s\n' "$minute" "$rss" "$fds" "$threads" "$syncs"
     printf '%s\t%s\t%s\t%s\t%s\n' "$minute" "$rss" "$fds" "$threads" "$syncs" >>"$samples"
 done
