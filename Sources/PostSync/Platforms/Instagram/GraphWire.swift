@@ -4,17 +4,17 @@ import Foundation
 // where Meta is: every field but `id` may be missing, numbers may come as floats.
 
 /// One page of `GET /{ig-user-id}/media`.
-struct GraphMediaPage: Decodable {
+struct GraphMediaPage: Decodable, Equatable {
     var data: [GraphMedia]
     var paging: Paging?
 
-    struct Paging: Decodable {
+    struct Paging: Decodable, Equatable {
         var next: String?
     }
 }
 
 /// One IG Media object with the fields `postsync` asks for.
-struct GraphMedia: Decodable {
+struct GraphMedia: Decodable, Equatable {
     var id: String
     var caption: String?
     var mediaType: String?
@@ -95,12 +95,17 @@ struct GraphError: Decodable, Equatable {
 struct FlexibleInt: Decodable, Equatable {
     var value: Int64
 
+    init(value: Int64) {
+        self.value = value
+    }
+
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let int = try? container.decode(Int64.self) {
             value = int
-        } else if let double = try? container.decode(Double.self), double.isFinite {
-            value = Int64(double.rounded())
+        } else if let double = try? container.decode(Double.self), let rounded = Int64(exactly: double.rounded()) {
+            // `exactly`: a number beyond Int64 (or NaN) is malformed, not a trap.
+            value = rounded
         } else if let text = try? container.decode(String.self), let int = Int64(text) {
             value = int
         } else {

@@ -80,7 +80,7 @@ public struct InstagramClient: PlatformClient {
         while let pageURL = next {
             let body = try await get(pageURL, token: request.accessToken, key: request.account.externalID, calls: calls)
             let page: GraphMediaPage
-            do { page = try JSONDecoder().decode(GraphMediaPage.self, from: body) } catch {
+            do { page = try GraphMediaPage.decode(from: body) } catch {
                 throw PlatformError.malformed("Instagram /media page: \(DecodingErrorText.describe(error))")
             }
             var reachedLookback = false

@@ -144,7 +144,7 @@ public struct TikTokClient: PlatformClient {
             .POST, settings.apiURL + path + "?fields=" + Self.fields,
             headers: [("Authorization", "Bearer " + token), ("Content-Type", "application/json")], body: body, calls: calls)
         let envelope: TikTokEnvelope<Payload>
-        do { envelope = try JSONDecoder().decode(TikTokEnvelope<Payload>.self, from: answer.body) } catch {
+        do { envelope = try TikTokEnvelope<Payload>.decode(from: answer.body) } catch {
             if answer.status == 429 { throw await rateLimited(budget, "TikTok \(path) HTTP 429") }
             if answer.status >= 500 { throw PlatformError.transient("TikTok \(path) HTTP \(answer.status)") }
             throw PlatformError.malformed("TikTok \(path): \(DecodingErrorText.describe(error))")

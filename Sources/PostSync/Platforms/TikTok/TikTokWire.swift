@@ -8,6 +8,11 @@ struct TikTokEnvelope<Payload: Decodable>: Decodable {
     var data: Payload?
     var error: TikTokAPIError
 
+    init(data: Payload?, error: TikTokAPIError) {
+        self.data = data
+        self.error = error
+    }
+
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         error = try container.decode(TikTokAPIError.self, forKey: .error)
@@ -17,6 +22,8 @@ struct TikTokEnvelope<Payload: Decodable>: Decodable {
 
     enum CodingKeys: String, CodingKey { case data, error }
 }
+
+extension TikTokEnvelope: Equatable where Payload: Equatable {}
 
 /// The envelope's error object; `code == "ok"` means success.
 struct TikTokAPIError: Decodable, Equatable {
@@ -31,7 +38,7 @@ struct TikTokAPIError: Decodable, Equatable {
 }
 
 /// `data` of `/v2/video/list/` and `/v2/video/query/`.
-struct TikTokVideoPage: Decodable {
+struct TikTokVideoPage: Decodable, Equatable {
     var videos: [TikTokVideo]?
     var cursor: Int64?
     var hasMore: Bool?
@@ -43,7 +50,7 @@ struct TikTokVideoPage: Decodable {
 }
 
 /// A Video Object with the fields `postsync` asks for; all but `id` optional.
-struct TikTokVideo: Decodable {
+struct TikTokVideo: Decodable, Equatable {
     var id: String
     var createTime: Int64?
     var title: String?
