@@ -96,6 +96,8 @@ let package = Package(
             dependencies: [
                 "PostSync", "PostSyncSimulator", "PostSyncTestSupport", "postsync",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // To change a stored row behind the daemon's back (SupervisorTests).
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

@@ -285,14 +285,18 @@ extension AccountActor {
             account: id, login: record.login, accessToken: record.accessToken, lookbackStart: lookbackStart,
             knownRecentPostIDs: known, insightsFetchedAt: insightsFetchedAt, now: now)
         let result = try await client.fetch(request, calls: calls)
-        // Only this worker writes its posts: the page it stored last is what the store holds.
+        // Only this worker writes its posts: the digest in its record (read with the row, then
+        // kept with each page stored) is that of the page the store holds.
         let digest = PageDigest(result.posts)
         let ingest: IngestResult
-        if digest == storedPage {
+        if digest == record.pageDigest {
             ingest = IngestResult(found: result.posts.count, synced: 0)
         } else {
-            ingest = try await store.ingest(result.posts, for: id, now: environment.clock.now, fence: fence)
-            storedPage = digest
+            // Unknown until the store answers: a failure may still have committed the page.
+            record.pageDigest = nil
+            ingest = try await store.ingest(
+                result.posts, for: id, now: environment.clock.now, fence: fence, digest: digest)
+            record.pageDigest = digest
         }
         if id.platform == .tiktok, let lookbackStart {
             for post in result.posts {

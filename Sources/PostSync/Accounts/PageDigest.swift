@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A 128-bit fingerprint of what one run fetched: every post's id, fields, metrics and metric
@@ -5,44 +6,96 @@ import Foundation
 ///
 /// Storing a page the store already holds changes nothing (the same values merge to the same
 /// row), and an account's worker is the only writer of its posts. So when a run fetches exactly
-/// the page the worker stored last, the worker skips the store's transaction altogether: the
-/// common steady-state run (nothing new, no metric moved) then costs no read of the stored
-/// posts and no write. Any difference at all, a single like, gives another digest (two
-/// independent 64-bit SipHash values: a collision is about 2⁻¹²⁸ per run) and a full ingest.
-/// Kept in memory only (a restarted worker ingests its first page in full).
-struct PageDigest: Equatable, Sendable {
-    private let first: Int
-    private let second: Int
+/// the page stored last, the worker skips the store's transaction altogether: the common
+/// steady-state run (nothing new, no metric moved) then costs no read of the stored posts and
+/// no write. Any difference at all, a single like, gives another digest (SHA-256 of every field,
+/// length-prefixed, cut to 128 bits) and a full ingest.
+///
+/// The store keeps the digest in the account's row (`accounts.page_digest`), written in the
+/// same transaction as the page it describes, so that a restarted daemon, or another daemon
+/// that takes the account's lease over, skips an unchanged page too. A digest that was never
+/// stored (or an old binary's rows) just means one full ingest.
+public struct PageDigest: Equatable, Sendable {
+    private let high: UInt64
+    private let low: UInt64
 
     /// The fingerprint of `posts`.
     init(_ posts: [FetchedPost]) {
-        var a = Hasher()
-        var b = Hasher()
-        // Different prefixes make the two hashes independent of each other.
-        a.combine(UInt8(1))
-        b.combine(UInt8(2))
-        for post in posts {
-            Self.feed(post, into: &a)
-            Self.feed(post, into: &b)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(posts.count * 192)
+        for post in posts { Self.feed(post, into: &bytes) }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for (index, byte) in SHA256.hash(data: bytes).prefix(16).enumerated() {
+            if index < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
         }
-        first = a.finalize()
-        second = b.finalize()
+        self.high = high
+        self.low = low
     }
 
-    private static func feed(_ post: FetchedPost, into hasher: inout Hasher) {
-        hasher.combine(post.postID)
-        hasher.combine(post.caption)
-        hasher.combine(post.mediaType)
-        hasher.combine(post.productType)
-        hasher.combine(post.permalink)
-        hasher.combine(post.publishedAt?.timeIntervalSince1970.bitPattern)
+    /// A digest as the store keeps it (32 lowercase hex digits); nil for any other text.
+    public init?(text: String) {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 32, let high = UInt64(String(text.prefix(16)), radix: 16),
+            let low = UInt64(String(text.suffix(16)), radix: 16), utf8.allSatisfy({ Self.isHexDigit($0) })
+        else { return nil }
+        self.high = high
+        self.low = low
+    }
+
+    /// The stored form: 32 lowercase hex digits.
+    public var text: String {
+        Self.hex(high) + Self.hex(low)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    }
+
+    // Every value is tagged and length-prefixed, so no two different pages give the same bytes
+    // (a caption ending in what looks like the next field cannot shift a boundary).
+    private static func feed(_ post: FetchedPost, into bytes: inout [UInt8]) {
+        feed(post.postID, into: &bytes)
+        feed(post.caption, into: &bytes)
+        feed(post.mediaType, into: &bytes)
+        feed(post.productType, into: &bytes)
+        feed(post.permalink, into: &bytes)
+        feed(post.publishedAt.map { $0.timeIntervalSince1970.bitPattern }, into: &bytes)
         let metrics = post.metrics
-        hasher.combine(metrics.likeCount)
-        hasher.combine(metrics.commentCount)
-        hasher.combine(metrics.viewCount)
-        hasher.combine(metrics.shareCount)
-        hasher.combine(metrics.saveCount)
-        hasher.combine(metrics.reach)
-        hasher.combine(post.coverage.rawValue)
+        for value in [
+            metrics.likeCount, metrics.commentCount, metrics.viewCount, metrics.shareCount, metrics.saveCount, metrics.reach,
+        ] {
+            feed(value.map { UInt64(bitPattern: $0) }, into: &bytes)
+        }
+        feed(UInt64(post.coverage.rawValue), into: &bytes)
+    }
+
+    private static func feed(_ text: String?, into bytes: inout [UInt8]) {
+        guard let text else {
+            bytes.append(0)
+            return
+        }
+        bytes.append(1)
+        let utf8 = text.utf8
+        append(UInt64(utf8.count), to: &bytes)
+        bytes.append(contentsOf: utf8)
+    }
+
+    private static func feed(_ value: UInt64?, into bytes: inout [UInt8]) {
+        guard let value else {
+            bytes.append(0)
+            return
+        }
+        bytes.append(1)
+        append(value, to: &bytes)
+    }
+
+    private static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 }

@@ -79,6 +79,10 @@ public struct AccountRecord: Sendable, Equatable {
     /// nil in SQLite and for an account no daemon ever claimed. Read-only: only the lease
     /// statements write it.
     public var lease: AccountLease?
+    /// The fingerprint of the page the store holds for the account (`page_digest`), when the
+    /// last ingest said; a run that fetches the same page skips the store (see `PageDigest`).
+    /// Read-only: only `ingest` writes it.
+    public var pageDigest: PageDigest?
 
     /// Creates a record; every optional field defaults to nil.
     public init(
@@ -133,6 +137,7 @@ extension AccountRecord {
             createdAt: StoreDate.decode(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
             rhythm: (row["schedule_model"] as String?).flatMap(PostingRhythm.init(text:))
         )
+        pageDigest = (row["page_digest"] as String?).flatMap(PageDigest.init(text:))
     }
 }
 

@@ -80,6 +80,10 @@ enum Migrations {
             // restart keeps it.
             try db.execute(sql: "ALTER TABLE accounts ADD COLUMN schedule_model TEXT")
         }
+        migrator.registerMigration("004-page-digest") { db in
+            // The fingerprint of the page stored last (PageDigest.text), written with the page.
+            try db.execute(sql: "ALTER TABLE accounts ADD COLUMN page_digest TEXT")
+        }
         return migrator
     }
 }

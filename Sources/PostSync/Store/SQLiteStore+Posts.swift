@@ -20,6 +20,14 @@ extension SQLiteStore {
     ///   - now: The observation time.
     /// - Returns: How many posts were found and how many rows were inserted or changed.
     public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date) async throws -> IngestResult {
+        try await ingest(posts, for: account, now: now, fence: nil, digest: nil)
+    }
+
+    /// `ingest`, keeping `digest` as the stored page's fingerprint (`page_digest`, nil clears it)
+    /// in the same transaction. No fence: SQLite has one daemon.
+    public func ingest(
+        _ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?, digest: PageDigest?
+    ) async throws -> IngestResult {
         let platform = account.platform.rawValue
         let stamp = Timestamp.format(now)
         var unique: [FetchedPost] = []
@@ -83,11 +91,15 @@ extension SQLiteStore {
                 if metricsChanged { try recordMetrics(post.postID, metrics) }
                 synced += 1
             }
-            // A page that changed nothing leaves the transaction without a write, so its commit
-            // costs nothing; the worker saves `last_sync_at` with the schedule either way.
+            // The digest goes with the page it describes. A page that changed nothing, and whose
+            // digest is already stored, leaves the transaction without a write (`IS NOT`); the
+            // worker saves `last_sync_at` with the schedule after every run.
             if synced > 0 {
-                try db.cachedStatement(sql: "UPDATE accounts SET last_sync_at = ? WHERE id = ?")
-                    .execute(arguments: [stamp, account.description])
+                try db.cachedStatement(sql: "UPDATE accounts SET last_sync_at = ?, page_digest = ? WHERE id = ?")
+                    .execute(arguments: [stamp, digest?.text, account.description])
+            } else {
+                try db.cachedStatement(sql: "UPDATE accounts SET page_digest = ? WHERE id = ? AND page_digest IS NOT ?")
+                    .execute(arguments: [digest?.text, account.description, digest?.text])
             }
             return IngestResult(found: posts.count, synced: synced)
         }

@@ -42,6 +42,12 @@ public protocol Store: Sendable {
     /// `ingest`, refused (nothing written) once `fence` no longer holds the account's lease.
     /// - Throws: `StoreError.leaseLost` when refused.
     func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?) async throws -> IngestResult
+    /// `ingest`, keeping `digest` in the account's row (`page_digest`) in the same transaction,
+    /// as the fingerprint of the page now stored; nil clears it. The other `ingest` methods
+    /// clear it too, since they change the stored page without saying what it is now.
+    /// - Throws: `StoreError.leaseLost` when refused.
+    func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?, digest: PageDigest?)
+        async throws -> IngestResult
     /// The account's stored posts published at or after `since`: id → publication time.
     func recentPosts(of account: AccountID, publishedSince since: Date) async throws -> [String: Date]
     /// Number of stored posts per account id.
@@ -94,6 +100,14 @@ extension Store {
         -> IngestResult
     {
         try await ingest(posts, for: account, now: now)
+    }
+
+    /// A store that keeps no page digest: a plain `ingest` (every worker's first page after a
+    /// start is then ingested in full).
+    public func ingest(
+        _ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?, digest: PageDigest?
+    ) async throws -> IngestResult {
+        try await ingest(posts, for: account, now: now, fence: fence)
     }
 
     /// Always available.

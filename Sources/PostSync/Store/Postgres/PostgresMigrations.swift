@@ -23,6 +23,13 @@ enum PostgresMigrations {
             version: 5, name: "schedule-model",
             statements: { ["ALTER TABLE \($0).accounts ADD COLUMN schedule_model text"] }),
         Migration(version: 6, name: "cluster-leases", statements: clusterLeases),
+        // The fingerprint of the page stored last (PageDigest.text), written with the page.
+        Migration(
+            version: 7, name: "page-digest",
+            statements: {
+                ["ALTER TABLE \($0).accounts ADD COLUMN page_digest text"] + PostgresIngestFunction.createStorePage($0)
+            }
+        ),
     ]
 
     /// The newest version this binary knows.

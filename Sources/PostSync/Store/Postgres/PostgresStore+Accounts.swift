@@ -283,6 +283,7 @@ extension AccountRecord {
             createdAt: try r["created_at"].decode(Date.self),
             rhythm: try r["schedule_model"].decode(String?.self).flatMap(PostingRhythm.init(text:))
         )
+        pageDigest = try r["page_digest"].decode(String?.self).flatMap(PageDigest.init(text:))
         let owner = try r["lease_owner"].decode(String?.self)
         let epoch = try r["lease_epoch"].decode(Int64.self)
         // Never claimed: no lease at all, as in SQLite.

@@ -18,6 +18,14 @@ extension PostgresStore {
     public func ingest(_ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?) async throws
         -> IngestResult
     {
+        try await ingest(posts, for: account, now: now, fence: fence, digest: nil)
+    }
+
+    /// `ingest`, keeping `digest` as the stored page's fingerprint (`page_digest`; nil clears it)
+    /// in the same statement, so in the same transaction; not when the fence refused the page.
+    public func ingest(
+        _ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?, digest: PageDigest?
+    ) async throws -> IngestResult {
         var seen = Set<String>()
         // ON CONFLICT may touch a row once per statement: a page that repeats a post keeps the first.
         let unique = posts.filter { seen.insert($0.postID).inserted }
@@ -25,18 +33,20 @@ extension PostgresStore {
         let s = self.s
         let platform = account.platform.rawValue
         let stamp = Timestamp.format(now)
+        let digestText = digest?.text
         let synced = try await perform { client in
             let rows =
                 if let fence {
                     try await client.query(
                         """
-                        SELECT \(unescaped: s).ingest_page(\(platform), \(account.description), \(stamp)::timestamptz,
-                            \(page)::jsonb, \(fence.node), \(fence.epoch))
+                        SELECT \(unescaped: s).store_page(\(platform), \(account.description), \(stamp)::timestamptz,
+                            \(page)::jsonb, \(digestText), \(fence.node), \(fence.epoch))
                         """)
                 } else {
                     try await client.query(
                         """
-                        SELECT \(unescaped: s).ingest_page(\(platform), \(account.description), \(stamp)::timestamptz, \(page)::jsonb)
+                        SELECT \(unescaped: s).store_page(\(platform), \(account.description), \(stamp)::timestamptz,
+                            \(page)::jsonb, \(digestText))
                         """)
                 }
             for try await count in rows.decode(Int.self) { return count }

@@ -189,6 +189,12 @@ public final class TokenVault: Store {
         try await base.ingest(posts, for: account, now: now, fence: fence)
     }
 
+    public func ingest(
+        _ posts: [FetchedPost], for account: AccountID, now: Date, fence: LeaseFence?, digest: PageDigest?
+    ) async throws -> IngestResult {
+        try await base.ingest(posts, for: account, now: now, fence: fence, digest: digest)
+    }
+
     public func recentPosts(of account: AccountID, publishedSince since: Date) async throws -> [String: Date] {
         try await base.recentPosts(of: account, publishedSince: since)
     }
