@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -46,6 +47,9 @@ public final class Daemon: Sendable {
     /// TikTok's per-endpoint budgets (a share of them with several daemons).
     let tiktokBudgets: TikTokBudgets
     let httpClient: HTTPClient
+    /// The platforms' HTTP client's one event loop; sync runs prefer it as their executor
+    /// (`EventLoopTaskExecutor`).
+    let platformLoops: MultiThreadedEventLoopGroup
     let logger: Logger
 
     /// Opens the state directory (mode 0700), the store and the SyncLog, and builds the clients.
@@ -95,12 +99,15 @@ public final class Daemon: Sendable {
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(30))
         httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
-        httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        // One loop: a run and its HTTP responses then share a thread (see EventLoopTaskExecutor).
+        // A run's CPU is a few milliseconds, so one loop carries thousands of runs per second.
+        platformLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        httpClient = HTTPClient(eventLoopGroupProvider: .shared(platformLoops), configuration: httpConfiguration)
         let transport = HTTPTransport(client: httpClient)
         // What kinds of media do not support which insights metrics, remembered across restarts.
         let unsupported: [InsightMetricKey: Date]
         do { unsupported = try await store.unsupportedInsights() } catch {
-            try? await httpClient.shutdown()
+            await Self.shutDown(httpClient, platformLoops)
             await store.close()
             throw error
         }
@@ -135,7 +142,8 @@ public final class Daemon: Sendable {
         let supervisor = Supervisor(
             store: store, recorder: recorder, clients: clients, settings: Self.supervisorSettings(configuration),
             maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger,
-            onLateness: { metrics.lateness($0) }, cluster: cluster)
+            onLateness: { metrics.lateness($0) }, cluster: cluster,
+            runExecutor: EventLoopTaskExecutor(platformLoops.next()))
         self.supervisor = supervisor
         let startedAt = self.startedAt
         coordinator = cluster.map { cluster in
@@ -288,8 +296,13 @@ public final class Daemon: Sendable {
     /// Releases the HTTP client and the store's connections (after `run`, or after `runOnce`
     /// when the caller owns the lifetime). Safe to call more than once.
     public func close() async {
-        try? await httpClient.shutdown()
+        await Self.shutDown(httpClient, platformLoops)
         await store.close()
+    }
+
+    private static func shutDown(_ client: HTTPClient, _ loops: MultiThreadedEventLoopGroup) async {
+        try? await client.shutdown()
+        try? await loops.shutdownGracefully()
     }
 
     /// The store the configuration selects: PostgreSQL with `database.url`, else SQLite at

@@ -103,6 +103,8 @@ public actor Supervisor: Service {
     public nonisolated let cluster: ClusterLink?
     /// Every worker's next scheduled wake-up, on one timer.
     nonisolated let wakeTimer: WakeTimer
+    /// Where workers' tasks prefer to run; nil: the global pool.
+    nonisolated let runExecutor: (any TaskExecutor)?
 
     /// Creates a supervisor.
     /// - Parameters:
@@ -116,11 +118,15 @@ public actor Supervisor: Service {
     ///   - logger: Root logger.
     ///   - onLateness: Called with each scheduled run's lateness (metrics).
     ///   - cluster: The link to the other daemons, with PostgreSQL.
+    ///   - runExecutor: Where workers' tasks prefer to run (the platforms' HTTP event loop, see
+    ///     `EventLoopTaskExecutor`); nil: the global pool.
     public init(
         store: any Store, recorder: SyncLogRecorder, clients: [Platform: any PlatformClient], settings: Settings,
         maxConcurrent: Int, clock: any DaemonClock, seed: UInt64, logger: Logger,
-        onLateness: (@Sendable (TimeInterval) -> Void)? = nil, cluster: ClusterLink? = nil
+        onLateness: (@Sendable (TimeInterval) -> Void)? = nil, cluster: ClusterLink? = nil,
+        runExecutor: (any TaskExecutor)? = nil
     ) {
+        self.runExecutor = runExecutor
         self.cluster = cluster
         self.onLateness = onLateness
         self.store = store
@@ -163,7 +169,9 @@ public actor Supervisor: Service {
                     // Workers with nothing due park at once: no task each at start.
                     let worker = makeWorker(record, mailbox: mailbox, fence: nil)
                     if await worker.parkUnlessDue(resume: resumeHook(record.id)) { continue }
-                    group.addTask { await self.supervise(resuming: worker, mailbox: mailbox, fence: nil) }
+                    group.addTask(executorPreference: runExecutor) {
+                        await self.supervise(resuming: worker, mailbox: mailbox, fence: nil)
+                    }
                 }
                 var stopping = shutdown.isFired
                 while !stopping {
@@ -172,10 +180,12 @@ public actor Supervisor: Service {
                         case .add(let record, let fence):
                             // An account added while the supervisor was starting is already running.
                             guard let mailbox = register(record.id) else { continue }
-                            group.addTask { _ = await self.supervise(record, mailbox: mailbox, once: nil, fence: fence) }
+                            group.addTask(executorPreference: runExecutor) {
+                                _ = await self.supervise(record, mailbox: mailbox, once: nil, fence: fence)
+                            }
                         case .resume(let id):
                             guard let slot = slots[id], let worker = slot.actor else { continue }
-                            group.addTask {
+                            group.addTask(executorPreference: runExecutor) {
                                 _ = await self.supervise(resuming: worker, mailbox: slot.mailbox, fence: worker.fence)
                             }
                         case .shutdown:
@@ -224,7 +234,9 @@ public actor Supervisor: Service {
             func startNext() {
                 while let (record, fence) = pending.next() {
                     guard let mailbox = register(record.id) else { continue }
-                    group.addTask { await self.supervise(record, mailbox: mailbox, once: trigger, fence: fence) }
+                    group.addTask(executorPreference: runExecutor) {
+                        await self.supervise(record, mailbox: mailbox, once: trigger, fence: fence)
+                    }
                     return
                 }
             }
