@@ -9,7 +9,8 @@ import NIOCore
 ///
 /// Actor isolation is unchanged: an actor's code still runs one job at a time, only on this
 /// thread when the task prefers it. Blocking work does not belong here; SQLite runs on GRDB's
-/// own queues, PostgreSQL on its own event loops.
+/// own queues, PostgreSQL on its own event loops. `serve --once` does not use it: a pass of
+/// every account at once is CPU-bound, and one thread would serialize it.
 public final class EventLoopTaskExecutor: TaskExecutor {
     /// The loop the jobs run on.
     public let loop: any EventLoop
