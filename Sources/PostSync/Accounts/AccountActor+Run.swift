@@ -95,11 +95,15 @@ extension AccountActor {
             throw crash
         }
         try await execute(next)
-        logger.debug(
-            "sync run finished",
-            metadata: [
-                "sync.status": "\(outcome.status)", "sync.posts_synced": "\(written.postsSynced)", "sync.seq": "\(written.seq)",
-            ])
+        // Checked first: `logger` is built on each use, and this line is on every run's path.
+        if environment.logger.logLevel <= .debug {
+            logger.debug(
+                "sync run finished",
+                metadata: [
+                    "sync.status": "\(outcome.status)", "sync.posts_synced": "\(written.postsSynced)",
+                    "sync.seq": "\(written.seq)",
+                ])
+        }
         return written
     }
 

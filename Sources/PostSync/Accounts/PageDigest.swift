@@ -35,10 +35,15 @@ public struct PageDigest: Equatable, Sendable {
 
     /// A digest as the store keeps it (32 lowercase hex digits); nil for any other text.
     public init?(text: String) {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 32, let high = UInt64(String(text.prefix(16)), radix: 16),
-            let low = UInt64(String(text.suffix(16)), radix: 16), utf8.allSatisfy({ Self.isHexDigit($0) })
-        else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var count = 0
+        for byte in text.utf8 {
+            guard count < 32, let digit = Self.hexValue(byte) else { return nil }
+            if count < 16 { high = high << 4 | digit } else { low = low << 4 | digit }
+            count += 1
+        }
+        guard count == 32 else { return nil }
         self.high = high
         self.low = low
     }
@@ -53,8 +58,13 @@ public struct PageDigest: Equatable, Sendable {
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    // A lowercase hex digit's value (the stored form has no other).
+    private static func hexValue(_ byte: UInt8) -> UInt64? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt64(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt64(byte - UInt8(ascii: "a") + 10)
+        default: nil
+        }
     }
 
     // Every value is tagged and length-prefixed, so no two different pages give the same bytes

@@ -60,12 +60,8 @@ struct JSONScanner {
             index += 1
             return nil
         }
-        if wasFirst {
-            wasFirst = false
-        } else {
-            try expect(UInt8(ascii: ","))
-            skipWhitespace()
-        }
+        try separator(isFirst: &wasFirst)
+        skipWhitespace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw Unexpected() }
         index += 1
         let start = index
@@ -94,12 +90,17 @@ struct JSONScanner {
             index += 1
             return false
         }
+        try separator(isFirst: &isFirst)
+        return true
+    }
+
+    // The `,` before every member or element but the first.
+    private mutating func separator(isFirst: inout Bool) throws(Unexpected) {
         if isFirst {
             isFirst = false
         } else {
             try expect(UInt8(ascii: ","))
         }
-        return true
     }
 
     /// Consumes `null` if it is next; the value is then absent (as `decodeIfPresent` reads it).
