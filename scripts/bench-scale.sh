@@ -21,6 +21,7 @@
 #   scripts/bench-scale.sh --accounts 2000 --steady 60
 #   scripts/bench-scale.sh --warmup 960 --steady 180         # steady state past the first runs
 #   scripts/bench-scale.sh --first-runs                       # the window sees first runs after the backfill
+#   scripts/bench-scale.sh --perf /tmp/steady.data           # also perf-record the daemon's steady window
 #   POSTSYNC_BIN=.build/release/postsync scripts/bench-scale.sh   # skip the build
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,7 @@ steady=180
 warmup=0
 interval=900
 warm_pass=1
+perf_out=""
 port=${BENCH_PORT:-18801}
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -39,7 +41,8 @@ while [ $# -gt 0 ]; do
         --warmup) warmup=$2; shift 2 ;;
         --interval) interval=$2; shift 2 ;;
         --first-runs) warm_pass=0; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        --perf) perf_out=$2; shift 2 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -137,6 +140,12 @@ sleep $(( accounts >= 50000 ? 15 : 5 ))   # start-up (opening the store, startin
 sleep "$warmup"
 c0=$(cpu_seconds "$daemon_pid"); sim0=$(cpu_seconds "$sim_pid")
 t0=$(date +%s.%N)
+perf_pid=""
+if [ -n "$perf_out" ]; then
+    # Sampled on the CPU clock (hardware counters are not always there), with call graphs.
+    perf record -e cpu-clock -F 999 -g -p "$daemon_pid" -o "$perf_out" >/dev/null 2>&1 &
+    perf_pid=$!
+fi
 max_rss=0
 end=$(( $(date +%s) + steady ))
 while [ "$(date +%s)" -lt "$end" ]; do
@@ -146,6 +155,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 c1=$(cpu_seconds "$daemon_pid"); sim1=$(cpu_seconds "$sim_pid")
 t1=$(date +%s.%N)
+if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 end_rss=$(awk '/VmRSS/ {print $2}' /proc/$daemon_pid/status)
 kill -TERM "$daemon_pid"; wait "$daemon_pid" || { echo "daemon did not exit 0" >&2; exit 1; }
 daemon_pid=""

@@ -143,7 +143,7 @@ public final class Daemon: Sendable {
             store: store, recorder: recorder, clients: clients, settings: Self.supervisorSettings(configuration),
             maxConcurrent: configuration.sync.maxConcurrent, clock: clock, seed: seed, logger: logger,
             onLateness: { metrics.lateness($0) }, cluster: cluster,
-            runExecutor: EventLoopTaskExecutor(platformLoops.next()))
+            runExecutor: EventLoopTaskExecutor(platformLoops.next()), wakeCoalescing: Self.wakeCoalescing)
         self.supervisor = supervisor
         let startedAt = self.startedAt
         coordinator = cluster.map { cluster in
@@ -161,6 +161,10 @@ public final class Daemon: Sendable {
             throw error
         }
     }
+
+    /// Scheduled wake-ups are served in batches at least this far apart (`WakeTimer`): a run
+    /// starts at most this late, and the threads wake once for every run due in it.
+    static let wakeCoalescing = Duration.milliseconds(500)
 
     /// A node id: the host name and 6 random hex characters (CONTRACT section 10).
     public static func defaultNodeID() -> String {

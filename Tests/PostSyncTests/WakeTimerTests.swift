@@ -124,4 +124,38 @@ import Testing
         clock.advance(by: 120)
         #expect(mailbox.drain().isEmpty)
     }
+
+    /// With coalescing, should serve wake-ups in batches at least `coalescing` apart, each at
+    /// most `coalescing` late and never early, and not let a stream of new registrations push a
+    /// due one further out.
+    @Test func coalescedBatches() async throws {
+        let clock = ManualClock()
+        let timer = WakeTimer(clock: clock, coalescing: .seconds(1))
+        let fired = Recorder<Double>()
+        let start = clock.now
+        for offset in [10.0, 10.3, 10.9, 11.2, 13.0] {
+            timer.schedule(at: start.addingTimeInterval(offset)) { fired.append(offset) }
+        }
+        try await eventually("the timer sleeps until the first") { clock.nextDeadline == start.addingTimeInterval(10) }
+        clock.advance(by: 10)
+        try await eventually("the first fired") { fired.count == 1 }
+        // The next batch waits out the coalescing after the first: 10.3 and 10.9 at 11.0.
+        try await eventually("the timer sleeps until 11") { clock.nextDeadline == start.addingTimeInterval(11) }
+        // A new registration between two batches does not move the batch later.
+        timer.schedule(at: start.addingTimeInterval(10.5)) { fired.append(10.5) }
+        try await eventually("still 11") { clock.sleeperCount == 1 && clock.nextDeadline == start.addingTimeInterval(11) }
+        #expect(fired.values == [10])
+        clock.advance(by: 1)
+        try await eventually("the batch fired") { fired.count == 4 }
+        #expect(fired.values == [10, 10.3, 10.5, 10.9])
+        // 11.2 is due before 12 (the next batch allowed): it waits until 12, 0.8 s late.
+        try await eventually("the timer sleeps until 12") { clock.nextDeadline == start.addingTimeInterval(12) }
+        clock.advance(by: 1)
+        try await eventually("11.2 fired") { fired.count == 5 }
+        // 13 is more than the coalescing after the last batch: on time.
+        try await eventually("the timer sleeps until 13") { clock.nextDeadline == start.addingTimeInterval(13) }
+        clock.advance(by: 1)
+        try await eventually("all fired") { fired.count == 6 }
+        #expect(fired.values == [10, 10.3, 10.5, 10.9, 11.2, 13])
+    }
 }

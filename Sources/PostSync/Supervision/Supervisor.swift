@@ -120,11 +120,12 @@ public actor Supervisor: Service {
     ///   - cluster: The link to the other daemons, with PostgreSQL.
     ///   - runExecutor: Where workers' tasks prefer to run (the platforms' HTTP event loop, see
     ///     `EventLoopTaskExecutor`); nil: the global pool.
+    ///   - wakeCoalescing: The least time between two batches of scheduled wake-ups (`WakeTimer`).
     public init(
         store: any Store, recorder: SyncLogRecorder, clients: [Platform: any PlatformClient], settings: Settings,
         maxConcurrent: Int, clock: any DaemonClock, seed: UInt64, logger: Logger,
         onLateness: (@Sendable (TimeInterval) -> Void)? = nil, cluster: ClusterLink? = nil,
-        runExecutor: (any TaskExecutor)? = nil
+        runExecutor: (any TaskExecutor)? = nil, wakeCoalescing: Duration = .zero
     ) {
         self.runExecutor = runExecutor
         self.cluster = cluster
@@ -139,7 +140,7 @@ public actor Supervisor: Service {
         limiter = AsyncSemaphore(permits: maxConcurrent)
         self.maxConcurrent = maxConcurrent
         heartbeat = Heartbeat(now: clock.now)
-        wakeTimer = WakeTimer(clock: clock)
+        wakeTimer = WakeTimer(clock: clock, coalescing: wakeCoalescing)
         schedule = ScheduleBoard(plan: settings.schedulePlan)
     }
 
@@ -164,7 +165,14 @@ public actor Supervisor: Service {
             // task group keeps every finished child until `next()` takes it (memory grew by the
             // run).
             await withDiscardingTaskGroup { group in
-                for record in records {
+                var stopping = shutdown.isFired
+                for (index, record) in records.enumerated() where !stopping {
+                    // Wake-ups that fall due while 100,000 workers are being made are taken
+                    // between chunks, not after the last one (they were late by the whole
+                    // start-up, in a burst).
+                    if index % Self.startChunk == Self.startChunk - 1 {
+                        stopping = handle(commands.drain(), in: &group)
+                    }
                     guard let mailbox = register(record.id) else { continue }
                     // Workers with nothing due park at once: no task each at start.
                     let worker = makeWorker(record, mailbox: mailbox, fence: nil)
@@ -173,26 +181,8 @@ public actor Supervisor: Service {
                         await self.supervise(resuming: worker, mailbox: mailbox, fence: nil)
                     }
                 }
-                var stopping = shutdown.isFired
                 while !stopping {
-                    for command in await commands.receive(until: nil, clock: clock) {
-                        switch command {
-                        case .add(let record, let fence):
-                            // An account added while the supervisor was starting is already running.
-                            guard let mailbox = register(record.id) else { continue }
-                            group.addTask(executorPreference: runExecutor) {
-                                _ = await self.supervise(record, mailbox: mailbox, once: nil, fence: fence)
-                            }
-                        case .resume(let id):
-                            guard let slot = slots[id], let worker = slot.actor else { continue }
-                            group.addTask(executorPreference: runExecutor) {
-                                _ = await self.supervise(resuming: worker, mailbox: slot.mailbox, fence: worker.fence)
-                            }
-                        case .shutdown:
-                            stopping = true
-                        }
-                        if stopping { break }
-                    }
+                    stopping = handle(await commands.receive(until: nil, clock: clock), in: &group)
                     if Task.isCancelled { beginShutdown() }
                     stopping = stopping || shutdown.isFired
                 }
@@ -207,6 +197,32 @@ public actor Supervisor: Service {
         state = .finished
         await recorder.close()
         logger.info("supervisor stopped")
+    }
+
+    /// Workers made at start between two looks at the commands.
+    static let startChunk = 256
+
+    /// Carries out the supervisor's commands in `run`.
+    /// - Returns: Whether shutdown was asked for (the commands after it are not carried out).
+    private func handle(_ commands: [Command], in group: inout DiscardingTaskGroup) -> Bool {
+        for command in commands {
+            switch command {
+            case .add(let record, let fence):
+                // An account added while the supervisor was starting is already running.
+                guard let mailbox = register(record.id) else { continue }
+                group.addTask(executorPreference: runExecutor) {
+                    _ = await self.supervise(record, mailbox: mailbox, once: nil, fence: fence)
+                }
+            case .resume(let id):
+                guard let slot = slots[id], let worker = slot.actor else { continue }
+                group.addTask(executorPreference: runExecutor) {
+                    _ = await self.supervise(resuming: worker, mailbox: slot.mailbox, fence: worker.fence)
+                }
+            case .shutdown:
+                return true
+            }
+        }
+        return false
     }
 
     /// `serve --once`: syncs every active account once through the same supervision path as
