@@ -68,7 +68,7 @@ public final class Daemon: Sendable {
     ///   `StoreError.schemaTooNew` when another postsync migrated the schema further.
     public init(
         configuration: Configuration, stateDirectory: String, clock: any DaemonClock = SystemClock(),
-        seed: UInt64 = UInt64.random(in: 0...UInt64.max), fsync: SyncLogFsyncPolicy = .everyRecord, logger: Logger,
+        seed: UInt64 = UInt64.random(in: 0...UInt64.max), fsync: SyncLogFsyncPolicy = Daemon.syncLogFsync, logger: Logger,
         node: String? = nil,
         reloadConfiguration: (@Sendable () throws -> Configuration)? = nil
     ) async throws {
@@ -161,6 +161,10 @@ public final class Daemon: Sendable {
             throw error
         }
     }
+
+    /// The SyncLog's durability: records synced to disk in groups, at most 200 ms after they were
+    /// written (`SyncLogFsyncPolicy.batched`).
+    public static let syncLogFsync = SyncLogFsyncPolicy.batched(window: .milliseconds(200))
 
     /// Scheduled wake-ups are served in batches at least this far apart (`WakeTimer`): a run
     /// starts at most this late, and the threads wake once for every run due in it.

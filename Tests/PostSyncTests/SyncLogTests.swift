@@ -122,6 +122,28 @@ private func appendRaw(_ text: String, to directory: String, _ name: String = "s
         #expect(entry.seq == last + 1)
     }
 
+    /// With group commit, should write every line at once (readers and a restarted writer see
+    /// it before any sync), rotate and close without losing a record, and go on after reopening.
+    @Test func batchedSyncWritesLinesAtOnce() async throws {
+        let dir = try makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let writer = try SyncLogWriter(directory: dir, maxBytes: 600, keep: 5, fsync: .batched(window: .seconds(3_600)))
+        var seqs: [Int64] = []
+        for index in 0..<8 {
+            seqs.append(try await writer.append(sampleEntry(postsSynced: index)).seq)
+            // Visible to a reader right away, although the hour-long window has not passed.
+            #expect(try SyncLogReader(directory: dir).readAll().entries.last?.seq == seqs.last)
+        }
+        await writer.close()
+        let (entries, skipped) = try SyncLogReader(directory: dir).readAll()
+        #expect(skipped == 0)
+        #expect(entries.map(\.seq) == seqs)
+        #expect(entries.map(\.postsSynced) == Array(0..<8))
+        let reopened = try SyncLogWriter(directory: dir, maxBytes: 600, keep: 5, fsync: .batched(window: .milliseconds(10)))
+        #expect(try await reopened.append(sampleEntry()).seq == 9)
+        await reopened.close()
+    }
+
     /// Should cut off a torn last line at start, so readers see only whole records and seq continues.
     @Test func tornLastLineIsRepaired() async throws {
         let dir = try makeDirectory()

@@ -16,8 +16,10 @@ extension SyncRecorder {
     }
 }
 
-/// Everything an account actor needs from the daemon, shared by all accounts.
-public struct SyncEnvironment: Sendable {
+/// Everything an account actor needs from the daemon, shared by all accounts: one object that
+/// every worker refers to (as a struct, each worker held its own copy, about 250 bytes per
+/// account).
+public final class SyncEnvironment: Sendable {
     /// Settings of one run.
     public struct RunSettings: Sendable, Equatable {
         /// Posts this recent get their metrics refreshed every sync.
@@ -36,25 +38,25 @@ public struct SyncEnvironment: Sendable {
     }
 
     /// The store.
-    public var store: any Store
+    public let store: any Store
     /// One client per platform.
-    public var clients: [Platform: any PlatformClient]
+    public let clients: [Platform: any PlatformClient]
     /// The time source.
-    public var clock: any DaemonClock
+    public let clock: any DaemonClock
     /// Daemon-wide cap of runs in flight.
-    public var limiter: AsyncSemaphore
+    public let limiter: AsyncSemaphore
     /// Where finished runs go.
-    public var recorder: any SyncRecorder
+    public let recorder: any SyncRecorder
     /// Root logger; actors add `account.id`.
-    public var logger: Logger
+    public let logger: Logger
     /// Told how late each scheduled run started, in seconds (metrics).
-    public var observeLateness: (@Sendable (TimeInterval) -> Void)?
+    public let observeLateness: (@Sendable (TimeInterval) -> Void)?
     /// The adaptive schedule's daemon-wide budget (nil: each account is planned on its own).
-    public var schedule: ScheduleBoard?
+    public let schedule: ScheduleBoard?
     /// The other daemons sharing the database (nil: this daemon is alone, as with SQLite).
-    public var cluster: ClusterLink?
+    public let cluster: ClusterLink?
     /// Keeps every idle account's next wake-up (one timer, not a sleeping task per account).
-    public var wakeTimer: WakeTimer
+    public let wakeTimer: WakeTimer
 
     /// Creates an environment.
     public init(

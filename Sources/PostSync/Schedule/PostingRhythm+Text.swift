@@ -9,7 +9,8 @@ extension PostingRhythm {
         func instant(_ date: Date?) -> String { date.map { String(Int64($0.timeIntervalSince1970.rounded())) } ?? "-" }
         func number(_ value: Double) -> String { String(Float(value)) }
         let youngText = young.isEmpty ? "-" : young.map { instant($0) }.joined(separator: ",")
-        let sparse = counts.indices.compactMap { hour in counts[hour] > 1e-6 ? "\(hour):\(counts[hour])" : nil }
+        var sparse: [String] = []
+        counts.forEach { hour, value in if value > 1e-6 { sparse.append("\(hour):\(value)") } }
         return [
             "r1", number(exposure), instant(updatedAt), instant(newest), number(excitation), instant(excitedAt),
             number(motion), youngText, sparse.isEmpty ? "-" : sparse.joined(separator: ","),
@@ -54,7 +55,7 @@ extension PostingRhythm {
         if fields[8] != "-" {
             for item in fields[8].split(separator: ",") {
                 let pair = item.split(separator: ":")
-                guard pair.count == 2, let hour = Int(pair[0]), counts.indices.contains(hour),
+                guard pair.count == 2, let hour = Int(pair[0]), (0..<HourOfWeek.count).contains(hour),
                     let count = Float(pair[1]), count.isFinite, count >= 0
                 else { return nil }
                 counts[hour] = count

@@ -35,7 +35,7 @@ public struct PostingRhythm: Sendable, Equatable {
     static let maxYoung = 8
 
     /// Decayed publications per hour of the week (UTC).
-    var counts: [Float]
+    var counts: HourlyCounts
     /// Decayed hours this account was watched.
     var exposure: Double
     /// When `counts` and `exposure` were last brought up to date; nil: never synced.
@@ -52,7 +52,7 @@ public struct PostingRhythm: Sendable, Equatable {
 
     /// An account nothing is known about yet: the prior.
     public init() {
-        counts = Array(repeating: 0, count: HourOfWeek.count)
+        counts = HourlyCounts()
         exposure = 0
         excitation = 0
         motion = 1
@@ -61,7 +61,7 @@ public struct PostingRhythm: Sendable, Equatable {
 
     /// The learned posting rate, in posts per day (CONTRACT `postsPerDay`, rounded to 0.01).
     public var postsPerDay: Double {
-        let total = counts.reduce(0.0) { $0 + Double($1) }
+        let total = counts.total
         let perHour = (total + Self.priorPosts) / (exposure + Self.priorHours)
         return (perHour * 24 * 100).rounded() / 100
     }
@@ -81,7 +81,7 @@ public struct PostingRhythm: Sendable, Equatable {
             let decay = exp(-elapsed / tau)
             if decay < 1 {
                 let factor = Float(decay)
-                for index in counts.indices { counts[index] *= factor }
+                counts.scale(by: factor)
             }
             exposure = exposure * decay + tau * (1 - decay) / 3_600
         } else {
@@ -127,10 +127,11 @@ public struct PostingRhythm: Sendable, Equatable {
     /// The learned rate of each hour of the week (posts per hour), shrunk towards the account's
     /// hour of the day, and that towards its overall rate, where the evidence is thin.
     public func weeklyRates() -> [Double] {
-        let total = counts.reduce(0.0) { $0 + Double($1) }
+        let total = counts.total
         let mean = (total + Self.priorPosts) / (exposure + Self.priorHours)
         var byHourOfDay = [Double](repeating: 0, count: 24)
-        for hour in 0..<HourOfWeek.count { byHourOfDay[hour % 24] += Double(counts[hour]) }
+        counts.forEach { hour, value in byHourOfDay[hour % 24] += Double(value) }
+        let counts = self.counts.dense
         var daily = [Double](repeating: 0, count: 24)
         for hour in 0..<24 {
             // People keep a habit give or take an hour: the neighbours count a quarter each.

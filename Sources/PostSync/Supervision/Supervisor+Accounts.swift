@@ -18,15 +18,9 @@ extension Supervisor {
     /// - Throws: `StoreError.unknownAccount`.
     public func removeAccount(_ id: AccountID, keepPosts: Bool) async throws {
         guard try await store.account(id) != nil else { throw StoreError.unknownAccount(id) }
-        let slot = modifyAccounts { accounts -> Slot? in
-            // Only a live worker is marked: a mark without one would stop a later worker at once.
-            guard let slot = accounts.slots[id] else { return nil }
-            accounts.removed.insert(id)
-            return slot
-        }
-        if let slot = slot.flatMap({ $0 }) {
-            slot.mailbox.post(.stop)
-            await slot.stopped.value
+        if let worker = markForStop(id) {
+            worker.mailbox.post(.stop)
+            await worker.stopped.value
         } else {
             await stopRemoteWorker(id)
         }

@@ -22,14 +22,9 @@ extension Supervisor {
 
     /// Stops an account's worker after its run in flight and waits until it has stopped.
     func stopWorker(_ id: AccountID) async {
-        let slot = modifyAccounts { accounts -> Slot? in
-            guard let slot = accounts.slots[id] else { return nil }
-            accounts.removed.insert(id)
-            return slot
-        }
-        guard let slot = slot.flatMap({ $0 }) else { return }
-        slot.mailbox.post(.stop)
-        await slot.stopped.value
+        guard let worker = markForStop(id) else { return }
+        worker.mailbox.post(.stop)
+        await worker.stopped.value
     }
 
     /// The accounts that have a worker here (running or winding down).

@@ -47,8 +47,9 @@ public actor Supervisor: Service {
     struct Slot: Sendable {
         var mailbox: Mailbox<AccountEvent>
         var actor: AccountActor?
-        /// Fulfilled when the account's child task has ended.
-        var stopped = Promise<Void>()
+        /// Fulfilled when the account's child task has ended; made when someone waits for that
+        /// (`markForStop`), not for every account.
+        var stopped: Promise<Void>?
     }
 
     /// The supervised accounts.
@@ -105,6 +106,8 @@ public actor Supervisor: Service {
     nonisolated let wakeTimer: WakeTimer
     /// Where workers' tasks prefer to run; nil: the global pool.
     nonisolated let runExecutor: (any TaskExecutor)?
+    /// The environment every worker shares.
+    nonisolated let environment: SyncEnvironment
 
     /// Creates a supervisor.
     /// - Parameters:
@@ -142,14 +145,11 @@ public actor Supervisor: Service {
         heartbeat = Heartbeat(now: clock.now)
         wakeTimer = WakeTimer(clock: clock, coalescing: wakeCoalescing)
         schedule = ScheduleBoard(plan: settings.schedulePlan)
-    }
-
-    /// The environment handed to every worker.
-    var environment: SyncEnvironment {
-        SyncEnvironment(
+        environment = SyncEnvironment(
             store: store, clients: clients, clock: clock, limiter: limiter, recorder: recorder, logger: logger,
             observeLateness: onLateness, schedule: schedule, cluster: cluster, wakeTimer: wakeTimer)
     }
+
 
     /// Runs every account until graceful shutdown (SIGTERM) or cancellation; in-flight runs
     /// finish (each bounded by `sync.deadline`), then the SyncLog is flushed.
@@ -190,7 +190,7 @@ public actor Supervisor: Service {
                 // The group returns once every worker's task has ended.
             }
             // Parked workers have no task to end: their accounts are stopped now as well.
-            for slot in slots.values { slot.stopped.fulfill(()) }
+            for slot in slots.values { slot.stopped?.fulfill(()) }
         } onGracefulShutdown: {
             self.beginShutdown()
         }
@@ -326,6 +326,20 @@ public actor Supervisor: Service {
         } ?? nil
     }
 
+    /// Marks the account's worker to stop for good (never restarted) and gives the promise
+    /// fulfilled once its task has ended; nil when it has no worker here.
+    func markForStop(_ id: AccountID) -> (mailbox: Mailbox<AccountEvent>, stopped: Promise<Void>)? {
+        modifyAccounts { accounts -> (mailbox: Mailbox<AccountEvent>, stopped: Promise<Void>)? in
+            // Only a live worker is marked: a mark without one would stop a later worker at once.
+            guard var slot = accounts.slots[id] else { return nil }
+            accounts.removed.insert(id)
+            let stopped = slot.stopped ?? Promise<Void>()
+            slot.stopped = stopped
+            accounts.slots[id] = slot
+            return (slot.mailbox, stopped)
+        } ?? nil
+    }
+
     /// Whether the account is being removed (its worker must not be restarted).
     private func isRemoved(_ id: AccountID) -> Bool {
         modifyAccounts { $0.removed.contains(id) } ?? true
@@ -454,7 +468,7 @@ public actor Supervisor: Service {
             return accounts.slots.removeValue(forKey: id)
         }
         for case .trigger(_, let waiter?) in mailbox.drain() { waiter.fulfill(nil) }
-        slot??.stopped.fulfill(())
+        slot??.stopped?.fulfill(())
     }
 
     /// A stable per-account seed, so one account's jitter does not depend on the others.

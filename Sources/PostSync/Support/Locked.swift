@@ -9,17 +9,20 @@ import NIOConcurrencyHelpers
 /// daemon died on that check ("Call to unlock Mutex on a thread which hasn't acquired the
 /// lock"). No code here can hold a lock across a suspension (the bodies are synchronous), and
 /// the cause was not found; a daemon must not die of it.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NIOLock()
-    private var value: Value
+///
+/// A struct around one reference (`NIOLockedValueBox` keeps the mutex and the value in one
+/// allocation): every account has a few of these (its mailbox, its slot's promise), and a class
+/// holding an `NIOLock` took two allocations each.
+struct Locked<Value: Sendable>: Sendable {
+    private let box: NIOLockedValueBox<Value>
 
     /// Creates the lock around `value`.
     init(_ value: Value) {
-        self.value = value
+        box = NIOLockedValueBox(value)
     }
 
     /// Runs `body` with the value, under the lock; `body` must not block.
     func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try lock.withLock { try body(&value) }
+        try box.withLockedValue(body)
     }
 }
