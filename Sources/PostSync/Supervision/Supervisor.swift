@@ -35,8 +35,9 @@ public actor Supervisor: Service {
     }
 
     enum Command: Sendable {
-        /// Start the account's worker (under a lease, with several daemons).
-        case add(AccountRecord, LeaseFence?)
+        /// Start the account's worker (under a lease, with several daemons). Indirect: a record
+        /// inline made every command (every `.resume`) the size of one.
+        indirect case add(AccountRecord, LeaseFence?)
         /// Give the parked worker of this account a task again (an event arrived for it).
         case resume(AccountID)
         case shutdown

@@ -55,11 +55,15 @@ public final class Mailbox<Event: Sendable>: Sendable {
         }
     }
 
-    /// Takes every pending event, oldest first, without waiting.
+    /// Takes every pending event, oldest first, without waiting. The buffer goes with them: an
+    /// account's mailbox is mostly empty, and a kept capacity was a buffer per account (and,
+    /// since the events returned share it, a new buffer of that capacity at every drain).
     public func drain() -> [Event] {
         state.withLock { state in
-            defer { state.events.removeAll(keepingCapacity: true) }
-            return state.events
+            guard !state.events.isEmpty else { return [] }
+            let events = state.events
+            state.events = []
+            return events
         }
     }
 
