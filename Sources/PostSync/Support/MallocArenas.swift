@@ -18,9 +18,15 @@ public enum MallocArenas {
     public static func useOne(unlessSetIn environment: [String: String]) -> Bool {
         #if canImport(Glibc)
         guard environment["MALLOC_ARENA_MAX"] == nil else { return false }
-        return mallopt(M_ARENA_MAX, 1) == 1
+        // `mallopt` is in <malloc.h>, which Swift's Glibc module leaves out: found by name.
+        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "mallopt") else { return false }
+        let mallopt = unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
+        return mallopt(Self.arenaMax, 1) == 1
         #else
         return false
         #endif
     }
+
+    /// glibc's `M_ARENA_MAX` (<malloc.h>).
+    static let arenaMax: Int32 = -8
 }
