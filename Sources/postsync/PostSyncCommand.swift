@@ -25,6 +25,9 @@ struct PostSyncCommand: AsyncParsableCommand {
     /// Parses and runs like ArgumentParser's own `main`, but with the exit codes of CONTRACT
     /// section 3 (ArgumentParser alone would exit 64 on a usage error).
     static func main() async {
+        // First, before any other thread has allocated: an arena made earlier stays (see
+        // MallocArenas; `serve` is the one that needs it, the other commands do not mind).
+        MallocArenas.useOne(unlessSetIn: ProcessInfo.processInfo.environment)
         do {
             var command = try await asyncParseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -26,8 +26,6 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        // Before the daemon makes its threads and objects (see MallocArenas).
-        MallocArenas.useOne(unlessSetIn: environment)
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError(
                 "--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
