@@ -157,6 +157,10 @@ c1=$(cpu_seconds "$daemon_pid"); sim1=$(cpu_seconds "$sim_pid")
 t1=$(date +%s.%N)
 if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 end_rss=$(awk '/VmRSS/ {print $2}' /proc/$daemon_pid/status)
+# RSS = anonymous memory (the heap: accounts, buffers) + file pages (the binary's and the Swift
+# libraries' code, about 41 MB whatever the number of accounts).
+end_anon=$(awk '/RssAnon/ {print $2}' /proc/$daemon_pid/status)
+end_file=$(awk '/RssFile/ {print $2}' /proc/$daemon_pid/status)
 kill -TERM "$daemon_pid"; wait "$daemon_pid" || { echo "daemon did not exit 0" >&2; exit 1; }
 daemon_pid=""
 cpu=$(python3 -c "print(round(100 * ($c1 - $c0) / ($t1 - $t0), 2))")
@@ -218,6 +222,8 @@ row "steady CPU per scheduled run (ms)" "$cpu_per_run" "" ""
 row "steady simulator CPU (%, not counted)" "$sim_cpu" "" ""
 row "steady peak RSS (MB)" "$((max_rss / 1024))" "<= $t_rss" "$(verdict "$max_rss / 1024 <= $t_rss")"
 row "steady RSS per account (KB)" "$per_account_kb" "<= 4" "$(verdict "$per_account_kb <= 4")"
+row "  end RSS: anonymous + file (MB)" "$((end_anon / 1024)) + $((end_file / 1024))" "" ""
+row "  anonymous per account (KB)" "$(python3 -c "print(round($end_anon / $accounts, 2))")" "" ""
 row "scheduled runs measured (in CPU window)" "$runs ($window_runs)" "" ""
 row "schedule lateness p50 (s)" "$p50" "" ""
 row "schedule lateness p99 (s)" "$p99" "<= 1" "$(verdict "$p99 <= 1")"
