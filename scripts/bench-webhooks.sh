@@ -15,12 +15,13 @@
 #   POSTSYNC_BIN=/usr/local/bin/postsync scripts/bench-webhooks.sh     # skip the build
 #
 # Needs wrk (Debian: apt-get install wrk), python3 and curl. Other knobs: BENCH_THREADS (2),
-# BENCH_BODIES (signed bodies to cycle through, 300000), BENCH_KEEP=1 keeps the work directory.
+# BENCH_BODIES (signed bodies to cycle through, 300000), BENCH_KEEP=1 keeps the work directory,
+# BENCH_PERF=FILE records the daemon with perf during the unique-body run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 case "${1:-}" in
-    -h | --help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 
 duration=${BENCH_DURATION:-10s}
@@ -204,7 +205,14 @@ IFS=$'\t' read -r dup_sig dup_body <"$work/dup.tsv"
 curl -sf -o /dev/null -X POST -H "X-Hub-Signature-256: $dup_sig" --data-binary "$dup_body" "$listener/webhooks/instagram"
 BENCH_FILE="$work/dup.tsv" run_wrk "POST /webhooks/instagram (duplicates)" "$work/wrk-dup.txt" -s "$work/dup.lua" "$listener"
 syncs_before=$(webhook_syncs)
+perf_pid=""
+if [ -n "${BENCH_PERF:-}" ]; then
+    # The daemon's profile during the unique-body run (sampled on the CPU clock, with call graphs).
+    perf record -e cpu-clock -F 999 -g -p "$serve_pid" -o "$BENCH_PERF" >/dev/null 2>&1 &
+    perf_pid=$!
+fi
 BENCH_FILE="$work/bodies.tsv" run_wrk "POST /webhooks/instagram (unique bodies)" "$work/wrk-unique.txt" -s "$work/unique.lua" "$listener"
+if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 syncs_after=$(webhook_syncs)
 
 # --- webhook -> post visible --------------------------------------------------------------------
