@@ -167,10 +167,16 @@ public actor Supervisor: Service {
             // run).
             await withDiscardingTaskGroup { group in
                 var stopping = shutdown.isFired
-                for (index, record) in records.enumerated() where !stopping {
-                    // Wake-ups that fall due while 100,000 workers are being made are taken
-                    // between chunks, not after the last one (they were late by the whole
-                    // start-up, in a burst).
+                // The accounts due first get their workers first: making 100,000 takes seconds,
+                // and one due meanwhile waits until its worker exists.
+                let order = records.indices.sorted {
+                    (records[$0].nextSyncAt ?? .distantPast) < (records[$1].nextSyncAt ?? .distantPast)
+                }
+                for (index, position) in order.enumerated() where !stopping {
+                    let record = records[position]
+                    // Wake-ups that fall due while the workers are being made are taken between
+                    // chunks, not after the last one (they were late by the whole start-up, in a
+                    // burst).
                     if index % Self.startChunk == Self.startChunk - 1 {
                         stopping = handle(commands.drain(), in: &group)
                     }
