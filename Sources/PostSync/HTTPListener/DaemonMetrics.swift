@@ -16,6 +16,12 @@ public final class DaemonMetrics: Sendable {
     /// in the registry, whose metric family copies its whole dictionary of label sets whenever
     /// one is added (with 100,000 accounts, a cold sync spent most of its CPU copying it).
     private let lastSuccess = Locked([String: LastSuccess]())
+    /// `postsync_schedule_lateness_seconds`, made once (one per scheduled run looked it up in the
+    /// registry, name checks included).
+    private let latenessTimer: CoreMetrics.Timer
+    /// `postsync_webhook_deliveries_total` by platform and result, made on first use (a webhook
+    /// benchmark delivers thousands a second).
+    private let webhookCounters = Locked([String: CoreMetrics.Counter]())
 
     private struct LastSuccess: Sendable {
         var platform: Platform
@@ -41,6 +47,7 @@ public final class DaemonMetrics: Sendable {
             .seconds(5), .seconds(10), .seconds(30), .seconds(60),
         ]
         self.factory = factory
+        latenessTimer = Timer(label: "postsync_schedule_lateness_seconds", dimensions: [], factory: factory)
     }
 
     /// Records one SyncLog entry: runs by platform/status/trigger, duration, posts, API calls,
@@ -81,17 +88,22 @@ public final class DaemonMetrics: Sendable {
 
     /// Records how late a scheduled run started.
     public func lateness(_ seconds: TimeInterval) {
-        Timer(label: "postsync_schedule_lateness_seconds", dimensions: [], factory: factory)
-            .recordNanoseconds(Int64(seconds * 1e9))
+        latenessTimer.recordNanoseconds(Int64(seconds * 1e9))
     }
 
     /// Counts one webhook delivery by platform and result (`accepted`, `duplicate`,
     /// `bad_signature`, `malformed`, `unknown_account`, `too_large`).
     public func webhook(_ platform: Platform, result: String, count: Int = 1) {
-        Counter(
+        let key = "\(platform.rawValue)/\(result)"
+        if let made = webhookCounters.withLock({ $0[key] }) {
+            made.increment(by: count)
+            return
+        }
+        let made = Counter(
             label: "postsync_webhook_deliveries_total", dimensions: [("platform", platform.rawValue), ("result", result)],
-            factory: factory
-        ).increment(by: count)
+            factory: factory)
+        webhookCounters.withLock { $0[key] = made }
+        made.increment(by: count)
     }
 
     /// Sets the accounts-by-state gauge (at scrape time).
