@@ -80,6 +80,12 @@ let package = Package(
             dependencies: ["PostSync"],
             swiftSettings: strict
         ),
+        .executableTarget(
+            // The store's ingest beside a raw sqlite3 insert of the same rows (scripts/bench-scale.sh).
+            name: "IngestBench",
+            dependencies: ["PostSync"],
+            swiftSettings: strict
+        ),
         .target(
             name: "PostSyncTestSupport",
             dependencies: ["PostSync", "PostSyncSimulator"],

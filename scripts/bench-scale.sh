@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scale benchmark (issues 6 and 14): 10,000 accounts x 50 posts by default.
 #   1. cold sync with `serve --once` (wall, posts/s, peak RSS, the daemon's and the simulator's
-#      CPU apart) beside a raw sqlite3 batched insert of the same rows in the same run (ratio);
+#      CPU apart) beside a raw sqlite3 batched insert of the same rows in the same run (ratio),
+#      and the store's own ingest of those rows (IngestBench: `SQLiteStore.ingest`, 50 a page,
+#      no HTTP, no JSON; the same work as the raw insert) in the same run (ratio);
 #   2. steady state at a 15-minute interval for a few minutes (`serve`): CPU % of one core and
 #      CPU ms per scheduled run (daemon process only), RSS and RSS per account, schedule lateness
 #      p50/p99 (of each account's first scheduled run; p99 again for the runs due after the
@@ -22,7 +24,7 @@
 #   scripts/bench-scale.sh --warmup 960 --steady 180         # steady state past the first runs
 #   scripts/bench-scale.sh --first-runs                       # the window sees first runs after the backfill
 #   scripts/bench-scale.sh --perf /tmp/steady.data           # also perf-record the daemon's steady window
-#   POSTSYNC_BIN=.build/release/postsync scripts/bench-scale.sh   # skip the build
+#   POSTSYNC_BIN=.build/release/postsync INGEST_BENCH_BIN=.build/release/IngestBench scripts/bench-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 accounts=10000
@@ -42,7 +44,7 @@ while [ $# -gt 0 ]; do
         --interval) interval=$2; shift 2 ;;
         --first-runs) warm_pass=0; shift ;;
         --perf) perf_out=$2; shift 2 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -52,6 +54,13 @@ if [ -n "${POSTSYNC_BIN:-}" ]; then
 else
     swift build -c release --product postsync >/dev/null
     bin="$(swift build -c release --show-bin-path)/postsync"
+fi
+# The store's ingest benchmark (Sources/IngestBench): $INGEST_BENCH_BIN, else built.
+if [ -n "${INGEST_BENCH_BIN:-}" ]; then
+    ingest_bin=$INGEST_BENCH_BIN
+else
+    swift build -c release --product IngestBench >/dev/null
+    ingest_bin="$(swift build -c release --show-bin-path)/IngestBench"
 fi
 ticks=$(getconf CLK_TCK)
 # cpu_seconds PID: user + system CPU seconds the process has used so far.
@@ -109,6 +118,24 @@ elapsed = time.perf_counter() - start
 print(round(len(rows) / elapsed))
 PY
 )
+
+echo "the store's ingest of the same rows (IngestBench) ..." >&2
+python3 - "$state/postsync.sqlite" "$work/rows.jsonl" <<'PY'
+import datetime, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+keys = ["platform", "postId", "accountId", "caption", "mediaType", "permalink", "publishedAt", "likeCount",
+        "commentCount", "viewCount", "shareCount", "saveCount", "reach"]
+with open(sys.argv[2], "w") as out:
+    for row in db.execute("select platform, post_id, account_id, caption, media_type, permalink, published_at, like_count,"
+                          " comment_count, view_count, share_count, save_count, reach from posts"
+                          " order by account_id, published_at desc"):
+        row = list(row)
+        if row[6] is not None:
+            row[6] = datetime.datetime.fromisoformat(row[6].replace("Z", "+00:00")).timestamp()
+        out.write(json.dumps(dict(zip(keys, row)), separators=(",", ":")) + "\n")
+PY
+store_rate=$("$ingest_bin" --rows "$work/rows.jsonl" --database "$work/ingest.sqlite")
+rm -f "$work/rows.jsonl" "$work"/ingest.sqlite*
 
 warm_wall=-; warm_cpu=-
 if [ "$warm_pass" = 1 ]; then
@@ -197,6 +224,7 @@ PY
 
 cold_rate=$(python3 -c "print(round($stored / max($cold_wall, 0.001)))")
 ratio=$(python3 -c "print(round($cold_rate / $raw_rate, 2))")
+store_ratio=$(python3 -c "print(round($store_rate / $raw_rate, 2))")
 per_account_kb=$(python3 -c "print(round($end_rss / $accounts, 2))")
 cpu_per_run=$(python3 -c "print(round(1000 * ($c1 - $c0) / max($window_runs, 1), 3))")
 # Targets (issue 14): the 10,000-account ones, or the 100,000-account ones from 50,000 up.
@@ -212,7 +240,9 @@ row "cold sync wall (s)" "$cold_wall" "<= $t_cold" "$(verdict "$cold_wall <= $t_
 row "cold sync posts stored" "$stored" "$((accounts * posts))" "$(verdict "$stored == $((accounts * posts))")"
 row "ingest posts/s (daemon)" "$cold_rate" "" ""
 row "raw sqlite3 batched insert rows/s" "$raw_rate" "" ""
-row "ingest / raw ratio" "$ratio" ">= 0.7" "$(verdict "$ratio >= 0.7")"
+row "ingest / raw ratio (cold sync, end to end)" "$ratio" ">= 0.7" "$(verdict "$ratio >= 0.7")"
+row "store ingest rows/s (IngestBench)" "$store_rate" "" ""
+row "store ingest / raw ratio (same rows)" "$store_ratio" ">= 0.7" "$(verdict "$store_ratio >= 0.7")"
 row "cold sync daemon CPU (s)" "$cold_cpu" "" ""
 row "cold sync simulator CPU (s, not counted)" "$sim_cold_cpu" "" ""
 row "cold sync peak RSS (MB)" "$((cold_rss_kb / 1024))" "" ""

@@ -20,7 +20,7 @@ public struct PageDigest: Equatable, Sendable {
     private let low: UInt64
 
     /// The fingerprint of `posts`.
-    init(_ posts: [FetchedPost]) {
+    public init(_ posts: [FetchedPost]) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(posts.count * 192)
         for post in posts { Self.feed(post, into: &bytes) }

@@ -161,6 +161,14 @@ struct JSONScanner {
         }
     }
 
+    /// Whether the next value is an array.
+    var nextIsArray: Bool {
+        mutating get {
+            skipWhitespace()
+            return index < bytes.count && bytes[index] == UInt8(ascii: "[")
+        }
+    }
+
     /// An integer value that fits in `Int64`; fractions and exponents are unexpected (the caller's
     /// fallback rounds those as the platform's lenient number rules say).
     mutating func int64() throws(Unexpected) -> Int64 {

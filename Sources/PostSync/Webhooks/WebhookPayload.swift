@@ -16,6 +16,20 @@ public enum WebhookPayload {
     /// 1,000 entries.
     /// - Throws: `DecodingError` when the body is not a JSON object with an `entry` array.
     public static func instagramAccountIDs(_ body: Data) throws -> [String] {
+        var seen = Set<String>()
+        var ids: [String] = []
+        for envelope in try scannedInstagramIDs(body) ?? decodedInstagramIDs(body) {
+            for id in envelope {
+                guard !id.isEmpty, seen.insert(id).inserted else { continue }
+                ids.append(id)
+            }
+        }
+        return ids
+    }
+
+    /// The ids of each envelope's entries as `JSONDecoder` reads them (entries without a usable
+    /// id left out).
+    static func decodedInstagramIDs(_ body: Data) throws -> [[String]] {
         let decoder = JSONDecoder()
         let envelopes: [MetaEnvelope]
         if let first = body.first(where: { !isJSONWhitespace($0) }), first == UInt8(ascii: "[") {
@@ -23,15 +37,7 @@ public enum WebhookPayload {
         } else {
             envelopes = [try decoder.decode(MetaEnvelope.self, from: body)]
         }
-        var seen = Set<String>()
-        var ids: [String] = []
-        for envelope in envelopes {
-            for entry in envelope.entry {
-                guard let id = entry.id?.text, !id.isEmpty, seen.insert(id).inserted else { continue }
-                ids.append(id)
-            }
-        }
-        return ids
+        return envelopes.map { $0.entry.compactMap { $0.id?.text } }
     }
 
     /// Decodes a TikTok delivery, then its `content` (a JSON document inside a JSON string).
