@@ -21,6 +21,27 @@ import Testing
 
     // MARK: Meta
 
+    /// Should read a signature header exactly as the Foundation reading it replaced (trim
+    /// `.whitespaces`, `sha256=` in any case, 64 hex digits in either case).
+    @Test func metaHeaderReadAsBefore() {
+        func reference(_ header: String) -> [UInt8]? {
+            let trimmed = header.trimmingCharacters(in: .whitespaces)
+            guard trimmed.count == 71, trimmed.lowercased().hasPrefix("sha256=") else { return nil }
+            return WebhookSignature.decodeHex(trimmed.dropFirst(7))
+        }
+        let hex = String(repeating: "0123456789abcdeF", count: 4)
+        let headers = [
+            "sha256=\(hex)", "SHA256=\(hex)", "Sha256=\(hex)", " \tsha256=\(hex)\t ", "sha256=\(hex) x",
+            "sha256=\(hex.dropLast())", "sha256=\(hex)0", "sha256:\(hex)", "sha256=\(hex.dropLast())g",
+            "\u{12}ha256=\(hex)", "sha\u{12}56=\(hex)", "sha256\u{1D}\(hex)", "\u{A0}sha256=\(hex)\u{2003}",
+            "sha256=\(hex)\n", "sha256 =\(hex)", "", "   ", "sha256=", "\u{e9}ha256=\(hex)",
+        ]
+        for header in headers {
+            #expect(WebhookSignature.metaMAC(header) == reference(header), "\(header.debugDescription)")
+        }
+        #expect(WebhookSignature.metaMAC("sha256=\(hex)")?.count == 32)
+    }
+
     /// Should accept `sha256=<hex>` computed by `openssl dgst -sha256 -hmac`, in lower or upper case.
     @Test func metaAcceptsAnIndependentlyComputedSignature() throws {
         let hex = try IndependentHMAC.openssl(key: Self.appSecret, message: Self.metaBody)
