@@ -39,6 +39,50 @@ import Testing
         #expect(dead.handle(.wake(now: start, triggers: [.manual]), random: &random) == .sleep(until: nil))
     }
 
+    /// A storm of webhooks: at most one webhook run per `webhookSpacing` after the last run
+    /// ended, the ones in between coalesced into it (none lost); an operator, cron or the
+    /// schedule does not wait.
+    @Test func webhookStormIsSpaced() {
+        var random = SplitMix64(seed: 1)
+        var account = machine()
+        let spacing = AccountStateMachine.webhookSpacing
+        #expect(account.handle(.wake(now: start, triggers: [.webhook]), random: &random) == .sync(.webhook))
+        _ = account.handle(.runStarted(token: .use), random: &random)
+        let ended = start.addingTimeInterval(0.2)
+        _ = account.handle(.runFinished(.succeeded, now: ended, observation: .none, prices: nil), random: &random)
+        // Webhooks right after: none runs, the first one's wait is the spacing.
+        let spaced = ended.addingTimeInterval(spacing)
+        for offset in [0.0, 0.1, 0.5, 0.9] {
+            let now = ended.addingTimeInterval(offset * spacing)
+            #expect(account.handle(.wake(now: now, triggers: [.webhook]), random: &random) == .sleep(until: spaced))
+        }
+        // A plain wake before the spacing (the timer, coalesced early) still waits.
+        #expect(account.handle(.wake(now: spaced.addingTimeInterval(-0.01), triggers: []), random: &random) == .sleep(until: spaced))
+        // At the spacing the pending webhook runs without a new trigger, once.
+        #expect(account.handle(.wake(now: spaced, triggers: []), random: &random) == .sync(.webhook))
+        _ = account.handle(.runStarted(token: .use), random: &random)
+        _ = account.handle(.runFinished(.succeeded, now: spaced, observation: .none, prices: nil), random: &random)
+        let next = account.nextSyncAt!
+        #expect(account.handle(.wake(now: spaced.addingTimeInterval(2 * spacing), triggers: []), random: &random) == .sleep(until: next))
+        // An operator and cron do not wait for the spacing, and their run takes the pending webhook along.
+        #expect(account.handle(.wake(now: spaced, triggers: [.webhook]), random: &random) == .sleep(until: spaced.addingTimeInterval(spacing)))
+        #expect(account.handle(.wake(now: spaced, triggers: [.manual]), random: &random) == .sync(.manual))
+        #expect(account.handle(.wake(now: spaced, triggers: [.cron]), random: &random) == .sync(.cron))
+        _ = account.handle(.runStarted(token: .use), random: &random)
+        _ = account.handle(.runFinished(.succeeded, now: spaced, observation: .none, prices: nil), random: &random)
+        #expect(account.handle(.wake(now: spaced.addingTimeInterval(spacing), triggers: []), random: &random) == .sleep(until: account.nextSyncAt))
+        // The schedule, when due, does not wait either.
+        let due = account.nextSyncAt!
+        #expect(account.handle(.wake(now: due, triggers: [.webhook]), random: &random) == .sync(.webhook))
+        // A paused account forgets a pending webhook (only an operator runs it).
+        var paused = machine()
+        _ = paused.handle(.runStarted(token: .use), random: &random)
+        _ = paused.handle(.runFinished(.succeeded, now: start, observation: .none, prices: nil), random: &random)
+        #expect(paused.handle(.wake(now: start, triggers: [.webhook]), random: &random) == .sleep(until: start.addingTimeInterval(spacing)))
+        _ = paused.handle(.autoSyncChanged(false, now: start), random: &random)
+        #expect(paused.handle(.wake(now: start.addingTimeInterval(spacing), triggers: []), random: &random) == .sleep(until: nil))
+    }
+
     /// Should refresh once after `access_token_invalid` (saving the new pair before the retry),
     /// and call auth dead when the retry is rejected too.
     @Test func refreshOnceThenDeadAuth() {
