@@ -57,20 +57,27 @@ import Testing
             #expect(account.handle(.wake(now: now, triggers: [.webhook]), random: &random) == .sleep(until: spaced))
         }
         // A plain wake before the spacing (the timer, coalesced early) still waits.
-        #expect(account.handle(.wake(now: spaced.addingTimeInterval(-0.01), triggers: []), random: &random) == .sleep(until: spaced))
+        #expect(
+            account.handle(.wake(now: spaced.addingTimeInterval(-0.01), triggers: []), random: &random) == .sleep(until: spaced))
         // At the spacing the pending webhook runs without a new trigger, once.
         #expect(account.handle(.wake(now: spaced, triggers: []), random: &random) == .sync(.webhook))
         _ = account.handle(.runStarted(token: .use), random: &random)
         _ = account.handle(.runFinished(.succeeded, now: spaced, observation: .none, prices: nil), random: &random)
         let next = account.nextSyncAt!
-        #expect(account.handle(.wake(now: spaced.addingTimeInterval(2 * spacing), triggers: []), random: &random) == .sleep(until: next))
+        #expect(
+            account.handle(.wake(now: spaced.addingTimeInterval(2 * spacing), triggers: []), random: &random)
+                == .sleep(until: next))
         // An operator and cron do not wait for the spacing, and their run takes the pending webhook along.
-        #expect(account.handle(.wake(now: spaced, triggers: [.webhook]), random: &random) == .sleep(until: spaced.addingTimeInterval(spacing)))
+        #expect(
+            account.handle(.wake(now: spaced, triggers: [.webhook]), random: &random)
+                == .sleep(until: spaced.addingTimeInterval(spacing)))
         #expect(account.handle(.wake(now: spaced, triggers: [.manual]), random: &random) == .sync(.manual))
         #expect(account.handle(.wake(now: spaced, triggers: [.cron]), random: &random) == .sync(.cron))
         _ = account.handle(.runStarted(token: .use), random: &random)
         _ = account.handle(.runFinished(.succeeded, now: spaced, observation: .none, prices: nil), random: &random)
-        #expect(account.handle(.wake(now: spaced.addingTimeInterval(spacing), triggers: []), random: &random) == .sleep(until: account.nextSyncAt))
+        #expect(
+            account.handle(.wake(now: spaced.addingTimeInterval(spacing), triggers: []), random: &random)
+                == .sleep(until: account.nextSyncAt))
         // The schedule, when due, does not wait either.
         let due = account.nextSyncAt!
         #expect(account.handle(.wake(now: due, triggers: [.webhook]), random: &random) == .sync(.webhook))
@@ -78,7 +85,9 @@ import Testing
         var paused = machine()
         _ = paused.handle(.runStarted(token: .use), random: &random)
         _ = paused.handle(.runFinished(.succeeded, now: start, observation: .none, prices: nil), random: &random)
-        #expect(paused.handle(.wake(now: start, triggers: [.webhook]), random: &random) == .sleep(until: start.addingTimeInterval(spacing)))
+        #expect(
+            paused.handle(.wake(now: start, triggers: [.webhook]), random: &random)
+                == .sleep(until: start.addingTimeInterval(spacing)))
         _ = paused.handle(.autoSyncChanged(false, now: start), random: &random)
         #expect(paused.handle(.wake(now: start.addingTimeInterval(spacing), triggers: []), random: &random) == .sleep(until: nil))
     }

@@ -32,7 +32,7 @@ import Testing
             #expect(sparse.total == dense.reduce(0.0) { $0 + Double($1) })
             for hour in 0..<HourOfWeek.count { #expect(sparse[hour] == dense[hour]) }
             var walked: [Int] = []
-            sparse.forEach { hour, value in
+            for (hour, value) in sparse {
                 walked.append(hour)
                 #expect(value == dense[hour])
             }

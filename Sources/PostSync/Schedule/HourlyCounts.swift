@@ -42,11 +42,6 @@ struct HourlyCounts: Sendable {
         entries.reduce(0.0) { $0 + Double($1.value) }
     }
 
-    /// Calls `body` with each hour that has a count and the count, ascending.
-    func forEach(_ body: (_ hour: Int, _ value: Float) -> Void) {
-        for entry in entries { body(Int(entry.hour), entry.value) }
-    }
-
     /// All 168 counts.
     var dense: [Float] {
         var counts = [Float](repeating: 0, count: HourOfWeek.count)
@@ -72,5 +67,12 @@ extension HourlyCounts: Equatable {
     /// that never had one, as in the dense array).
     static func == (lhs: HourlyCounts, rhs: HourlyCounts) -> Bool {
         lhs.entries.filter { $0.value != 0 } == rhs.entries.filter { $0.value != 0 }
+    }
+}
+
+extension HourlyCounts: Sequence {
+    /// The hours that have a count, ascending, with their counts.
+    func makeIterator() -> some IteratorProtocol<(hour: Int, value: Float)> {
+        entries.lazy.map { (hour: Int($0.hour), value: $0.value) }.makeIterator()
     }
 }

@@ -10,7 +10,7 @@ extension PostingRhythm {
         func number(_ value: Double) -> String { String(Float(value)) }
         let youngText = young.isEmpty ? "-" : young.map { instant($0) }.joined(separator: ",")
         var sparse: [String] = []
-        counts.forEach { hour, value in if value > 1e-6 { sparse.append("\(hour):\(value)") } }
+        for (hour, value) in counts where value > 1e-6 { sparse.append("\(hour):\(value)") }
         return [
             "r1", number(exposure), instant(updatedAt), instant(newest), number(excitation), instant(excitedAt),
             number(motion), youngText, sparse.isEmpty ? "-" : sparse.joined(separator: ","),

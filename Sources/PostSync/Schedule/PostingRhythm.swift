@@ -130,7 +130,7 @@ public struct PostingRhythm: Sendable, Equatable {
         let total = counts.total
         let mean = (total + Self.priorPosts) / (exposure + Self.priorHours)
         var byHourOfDay = [Double](repeating: 0, count: 24)
-        counts.forEach { hour, value in byHourOfDay[hour % 24] += Double(value) }
+        for (hour, value) in counts { byHourOfDay[hour % 24] += Double(value) }
         let counts = self.counts.dense
         var daily = [Double](repeating: 0, count: 24)
         for hour in 0..<24 {

@@ -151,7 +151,6 @@ public actor Supervisor: Service {
             observeLateness: onLateness, schedule: schedule, cluster: cluster, wakeTimer: wakeTimer)
     }
 
-
     /// Runs every account until graceful shutdown (SIGTERM) or cancellation; in-flight runs
     /// finish (each bounded by `sync.deadline`), then the SyncLog is flushed.
     public func run() async throws {
