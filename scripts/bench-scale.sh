@@ -94,7 +94,8 @@ raw_rate=$(python3 - "$state/postsync.sqlite" "$work/raw.sqlite" <<'PY'
 import sqlite3, sys, time
 rows = sqlite3.connect(sys.argv[1]).execute(
     "select platform, post_id, account_id, caption, media_type, permalink, published_at, like_count, comment_count,"
-    " view_count, share_count, save_count, reach, first_seen_at, updated_at from posts").fetchall()
+    " view_count, share_count, save_count, reach, first_seen_at, updated_at from posts"
+    " order by account_id, published_at desc").fetchall()
 db = sqlite3.connect(sys.argv[2])
 db.execute("pragma journal_mode=wal"); db.execute("pragma synchronous=normal")
 db.execute("""create table posts(platform text not null, post_id text not null, account_id text not null, caption text,
@@ -106,10 +107,16 @@ db.execute("""create table post_metrics(platform text not null, post_id text not
   like_count integer, comment_count integer, view_count integer, share_count integer, save_count integer, reach integer)""")
 db.execute("create index post_metrics_by_post on post_metrics(platform, post_id, observed_at)")
 start = time.perf_counter()
-# Batched like the daemon: one transaction per account's page of posts, posts + metric rows.
-batch = 50
-for i in range(0, len(rows), batch):
-    chunk = rows[i:i + batch]
+# Batched like the daemon: one transaction per account's page of posts (at most 50), posts +
+# metric rows. (Chunks of 50 rows whatever the account, as before, put 5 accounts of 10 posts
+# in one transaction at 100,000 x 10: a fifth of the daemon's commits.)
+chunks, batch = [], 50
+for row in rows:
+    if chunks and chunks[-1][-1][2] == row[2] and len(chunks[-1]) < batch:
+        chunks[-1].append(row)
+    else:
+        chunks.append([row])
+for chunk in chunks:
     with db:
         db.executemany("insert into posts values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", chunk)
         db.executemany("insert into post_metrics values (?,?,?,?,?,?,?,?,?)",
