@@ -106,7 +106,6 @@ db.execute("create index posts_by_account on posts(account_id, published_at)")
 db.execute("""create table post_metrics(platform text not null, post_id text not null, observed_at text not null,
   like_count integer, comment_count integer, view_count integer, share_count integer, save_count integer, reach integer)""")
 db.execute("create index post_metrics_by_post on post_metrics(platform, post_id, observed_at)")
-start = time.perf_counter()
 # Batched like the daemon: one transaction per account's page of posts (at most 50), posts +
 # metric rows. (Chunks of 50 rows whatever the account, as before, put 5 accounts of 10 posts
 # in one transaction at 100,000 x 10: a fifth of the daemon's commits.)
@@ -116,6 +115,7 @@ for row in rows:
         chunks[-1].append(row)
     else:
         chunks.append([row])
+start = time.perf_counter()
 for chunk in chunks:
     with db:
         db.executemany("insert into posts values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", chunk)
