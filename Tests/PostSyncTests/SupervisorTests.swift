@@ -165,9 +165,13 @@ import Testing
             try await eventually("first run") { try h.entries(id).count == 1 }
             try await eventually("worker asleep") { clock.sleeperCount >= 1 }
             guard let mailbox = await h.supervisor.worker(id)?.mailbox else { throw TimedOut(what: "worker") }
-            // Ten webhook hints land before the worker wakes: one run.
+            // Ten webhook hints land before the worker wakes: one run, a webhook spacing after
+            // the first run ended (each waiter gets that run's entry).
             let promises = (0..<10).map { _ in Promise<SyncLogEntry?>() }
             for promise in promises { mailbox.post(.trigger(.webhook, promise)) }
+            try await eventually("the webhooks wait for the spacing") { clock.sleeperCount >= 1 && mailbox.isParked }
+            #expect(try h.entries(id).count == 1)
+            clock.advance(by: AccountStateMachine.webhookSpacing)
             var seqs = Set<Int64>()
             for promise in promises { seqs.insert(await promise.value?.seq ?? -1) }
             #expect(seqs.count == 1)

@@ -41,6 +41,9 @@ public actor AccountActor {
     /// The stored pair that a refreshed pair not yet saved replaces (the compare-and-swap's
     /// expected value).
     var replacing: TokenPair?
+    /// Waiters of webhook triggers whose run waits out the spacing; answered by the next run
+    /// (or with nil when the worker stops first).
+    private var waitersOfDeferredRun: [Promise<SyncLogEntry?>] = []
 
     /// Creates the worker of one account.
     /// - Parameters:
@@ -152,14 +155,28 @@ public actor AccountActor {
             }
         }
         var entry: SyncLogEntry?
-        // However the run ends (a lost lease throws), every waiter gets an answer.
-        defer { for waiter in waiters { waiter.fulfill(entry) } }
-        if !stop, case .sync(let trigger) = handle(.wake(now: environment.clock.now, triggers: triggers)) {
+        var deferred = false
+        // However the run ends (a lost lease throws), every waiter gets an answer: the run's, or
+        // that of the run a webhook's spacing put off (`AccountStateMachine.webhookSpacing`).
+        defer {
+            if deferred {
+                waitersOfDeferredRun.append(contentsOf: waiters)
+            } else {
+                let earlier = waitersOfDeferredRun
+                waitersOfDeferredRun = []
+                for waiter in earlier + waiters { waiter.fulfill(entry) }
+            }
+        }
+        guard !stop else { return true }
+        switch handle(.wake(now: environment.clock.now, triggers: triggers)) {
+        case .sync(let trigger):
             entry = try await runSync(trigger: trigger)
             // No entry: the daemon-wide run slots are closed, so the daemon is stopping. Leave
             // now rather than wake again for a run that cannot start (a busy loop until the
             // supervisor's `.stop` arrives).
             if entry == nil { stop = true }
+        default:
+            deferred = machine.pendingWebhook
         }
         return stop
     }
