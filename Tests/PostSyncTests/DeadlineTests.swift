@@ -110,4 +110,33 @@ import Testing
         #expect(bodyError.values == ["CancellationError"])
         #expect(clock.sleeperCount == 0)
     }
+
+    /// On the shared timer: the deadline is one timer entry (none left once the call returns),
+    /// and it cancels the body when it passes.
+    @Test func onTheSharedTimer() async throws {
+        let clock = ManualClock()
+        let timer = WakeTimer(clock: clock)
+        #expect(try await withDeadline(.seconds(10), clock: clock, timer: timer) { 42 } == 42)
+        #expect(timer.scheduledCount == 0)
+        let start = clock.now
+        let outcome = Recorder<String>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                outcome.append(
+                    await Self.outcome {
+                        try await withDeadline(.seconds(10), clock: clock, timer: timer) {
+                            try await clock.sleep(until: start.addingTimeInterval(3600))
+                            return 3600
+                        }
+                    })
+            }
+            try await eventually("the body and the timer sleep") { clock.sleeperCount == 2 && timer.scheduledCount == 1 }
+            clock.advance(by: 9)
+            #expect(outcome.count == 0)
+            clock.advance(by: 1)
+            try await eventually("an outcome") { outcome.count == 1 }
+        }
+        #expect(outcome.values == ["exceeded \(Duration.seconds(10))"])
+        #expect(timer.scheduledCount == 0)
+    }
 }

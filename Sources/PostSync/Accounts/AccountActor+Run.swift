@@ -48,7 +48,7 @@ extension AccountActor {
         var recheckedToken = false
         while true {
             do {
-                product = try await withDeadline(runSettings.deadline, clock: clock) {
+                product = try await withDeadline(runSettings.deadline, clock: clock, timer: environment.wakeTimer) {
                     try await self.syncBody(now: started, calls: calls)
                 }
                 let problems = product?.fetch.problems ?? []
