@@ -154,26 +154,6 @@ import Testing
         }
     }
 
-    /// `queue` should post straight into a live worker's mailbox (a run follows, as with
-    /// `trigger`), and refuse an account the supervisor does not know.
-    @Test func queueReachesTheWorker() async throws {
-        let clock = ManualClock()
-        let fake = FakePlatformClient()
-        let harness = try SupervisorHarness(clients: [.instagram: fake], clock: clock)
-        let id = AccountID(platform: .instagram, externalID: "1")
-        try await harness.run { h in
-            _ = try await h.supervisor.addAccount(.test(.instagram, "1", at: clock.now))
-            try await eventually("first run") { try h.entries(id).count == 1 }
-            #expect(h.supervisor.mailboxes.withLock { $0[id] } != nil)
-            try await h.supervisor.queue(id, .manual)
-            try await eventually("the queued run") { try h.entries(id).count == 2 }
-            #expect(try h.entries(id)[1].trigger == .manual)
-            await #expect(throws: StoreError.self) {
-                try await h.supervisor.queue(AccountID(platform: .instagram, externalID: "404"), .webhook)
-            }
-        }
-    }
-
     /// Should coalesce triggers that arrive during a run into one next run, answering every waiter.
     @Test func coalescesTriggers() async throws {
         let clock = ManualClock()

@@ -31,7 +31,7 @@ extension HTTPListenerAPI {
         var unknown = 0
         for externalID in ids {
             let id = AccountID(platform: .instagram, externalID: externalID)
-            do { try await supervisor.queue(id, .webhook) } catch { unknown += 1 }
+            do { _ = try await supervisor.trigger(id, .webhook, wait: false) } catch { unknown += 1 }
         }
         metrics.webhook(.instagram, result: "accepted")
         if unknown > 0 { metrics.webhook(.instagram, result: "unknown_account", count: unknown) }
@@ -76,7 +76,7 @@ extension HTTPListenerAPI {
                 let reason = event.reason.map { " (reason \($0))" } ?? ""
                 try await supervisor.authorizationRemoved(id, reason: "TikTok authorization removed by the user\(reason)")
             } else {
-                try await supervisor.queue(id, .webhook)
+                _ = try await supervisor.trigger(id, .webhook, wait: false)
             }
             metrics.webhook(.tiktok, result: "accepted")
         } catch {

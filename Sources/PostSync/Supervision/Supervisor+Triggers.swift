@@ -21,18 +21,6 @@ extension Supervisor {
         return await promise.value
     }
 
-    /// Queues a sync of the account without waiting for it, as `trigger(_:_:wait: false)` does,
-    /// but straight into the account's mailbox when it has a worker here, without a hop onto the
-    /// supervisor (webhooks: thousands a second may come).
-    /// - Throws: `StoreError.unknownAccount`.
-    public nonisolated func queue(_ id: AccountID, _ trigger: SyncTrigger) async throws {
-        if let mailbox = mailboxes.withLock({ $0[id] }) {
-            mailbox.post(.trigger(trigger, nil))
-            return
-        }
-        _ = try await self.trigger(id, trigger, wait: false)
-    }
-
     /// Queues a sync of every active account without waiting (with several daemons, of every
     /// daemon's unless `localOnly`).
     /// - Returns: How many were queued.

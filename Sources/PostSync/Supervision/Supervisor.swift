@@ -109,11 +109,6 @@ public actor Supervisor: Service {
     nonisolated let runExecutor: (any TaskExecutor)?
     /// The environment every worker shares.
     nonisolated let environment: SyncEnvironment
-    /// The mailboxes of the accounts with a slot here, kept with the slots but readable without
-    /// the supervisor's executor: a webhook's trigger goes straight into the account's mailbox
-    /// (`queue`). At thousands of deliveries a second, the hop onto the supervisor and back was
-    /// a queue of its own.
-    nonisolated let mailboxes = Locked([AccountID: Mailbox<AccountEvent>]())
 
     /// Creates a supervisor.
     /// - Parameters:
@@ -206,7 +201,6 @@ public actor Supervisor: Service {
             self.beginShutdown()
         }
         state = .finished
-        mailboxes.withLock { $0.removeAll() }
         await recorder.close()
         logger.info("supervisor stopped")
     }
@@ -334,7 +328,6 @@ public actor Supervisor: Service {
             if accounts.slots[id] != nil { return nil }
             let mailbox = Mailbox<AccountEvent>()
             accounts.slots[id] = Slot(mailbox: mailbox, actor: nil)
-            mailboxes.withLock { $0[id] = mailbox }
             return mailbox
         } ?? nil
     }
@@ -478,7 +471,6 @@ public actor Supervisor: Service {
     private func finishSupervision(_ id: AccountID, mailbox: Mailbox<AccountEvent>) {
         let slot = modifyAccounts { accounts in
             accounts.removed.remove(id)
-            mailboxes.withLock { $0[id] = nil }
             return accounts.slots.removeValue(forKey: id)
         }
         for case .trigger(_, let waiter?) in mailbox.drain() { waiter.fulfill(nil) }
