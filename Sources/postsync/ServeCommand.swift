@@ -25,7 +25,6 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError(
                 "--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
@@ -35,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError("postsync: \(error)")
             throw ExitCode(2)
         }
+        let environment = ProcessInfo.processInfo.environment
         // Under systemd, lines carry syslog priorities and no timestamp (journald adds both).
         let journal = JournalLogHandler.stderrIsJournal(environment: environment)
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, journal: journal, logLevel: level) }

@@ -211,11 +211,10 @@ public struct AccountStateMachine: Sendable, Equatable {
         if pendingWebhook, mayRun(.webhook) { requested.append(.webhook) }
         let candidates = (isDue(now: now) ? [SyncTrigger.schedule] : []) + requested
         if let trigger = Self.strongest(candidates) {
-            if trigger == .webhook, !isDue(now: now), let ended = lastRunEndedAt,
-                now < ended.addingTimeInterval(Self.webhookSpacing)
+            if trigger == .webhook, !isDue(now: now), let spaced = lastRunEndedAt?.addingTimeInterval(Self.webhookSpacing),
+                now < spaced
             {
                 pendingWebhook = true
-                let spaced = ended.addingTimeInterval(Self.webhookSpacing)
                 return .sleep(until: nextSyncAt.map { min($0, spaced) } ?? spaced)
             }
             return .sync(trigger)

@@ -71,10 +71,16 @@ public final class DaemonMetrics: Sendable {
 
     /// The recorders of one platform, status and trigger, made on first use.
     private func runRecorders(_ platform: Platform, status: SyncStatus, trigger: SyncTrigger) -> RunRecorders {
-        let key = "\(platform.rawValue)/\(status.rawValue)/\(trigger.rawValue)"
-        if let made = recordersByLabels.withLock({ $0[key] }) { return made }
+        Self.cached(recordersByLabels, "\(platform.rawValue)/\(status.rawValue)/\(trigger.rawValue)") {
+            Self.makeRunRecorders(platform, status: status, trigger: trigger, factory: factory)
+        }
+    }
+
+    private static func makeRunRecorders(
+        _ platform: Platform, status: SyncStatus, trigger: SyncTrigger, factory: PrometheusMetricsFactory
+    ) -> RunRecorders {
         let platformLabel = [("platform", platform.rawValue)]
-        let made = RunRecorders(
+        return RunRecorders(
             syncs: Counter(
                 label: "postsync_syncs_total",
                 dimensions: platformLabel + [("status", status.rawValue), ("trigger", trigger.rawValue)], factory: factory),
@@ -83,7 +89,13 @@ public final class DaemonMetrics: Sendable {
             apiCalls: Counter(label: "postsync_api_calls_total", dimensions: platformLabel, factory: factory),
             tokenRefreshes: Counter(label: "postsync_token_refreshes_total", dimensions: platformLabel, factory: factory),
             rateLimitHits: Counter(label: "postsync_rate_limit_hits_total", dimensions: platformLabel, factory: factory))
-        return recordersByLabels.withLock { $0[key, default: made] }
+    }
+
+    /// The value kept under `key`, made when missing (the first one made wins a race).
+    private static func cached<Value: Sendable>(_ cache: Locked<[String: Value]>, _ key: String, make: () -> Value) -> Value {
+        if let made = cache.withLock({ $0[key] }) { return made }
+        let made = make()
+        return cache.withLock { $0[key, default: made] }
     }
 
     /// Records how late a scheduled run started.
@@ -94,16 +106,11 @@ public final class DaemonMetrics: Sendable {
     /// Counts one webhook delivery by platform and result (`accepted`, `duplicate`,
     /// `bad_signature`, `malformed`, `unknown_account`, `too_large`).
     public func webhook(_ platform: Platform, result: String, count: Int = 1) {
-        let key = "\(platform.rawValue)/\(result)"
-        if let made = webhookCounters.withLock({ $0[key] }) {
-            made.increment(by: count)
-            return
-        }
-        let made = Counter(
-            label: "postsync_webhook_deliveries_total", dimensions: [("platform", platform.rawValue), ("result", result)],
-            factory: factory)
-        webhookCounters.withLock { $0[key] = made }
-        made.increment(by: count)
+        Self.cached(webhookCounters, "\(platform.rawValue)/\(result)") {
+            Counter(
+                label: "postsync_webhook_deliveries_total", dimensions: [("platform", platform.rawValue), ("result", result)],
+                factory: factory)
+        }.increment(by: count)
     }
 
     /// Sets the accounts-by-state gauge (at scrape time).

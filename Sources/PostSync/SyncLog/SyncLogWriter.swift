@@ -162,7 +162,9 @@ public actor SyncLogWriter {
     private func scheduleSync(after window: Duration) {
         guard pendingSync == nil else { return }
         pendingSync = Task {
-            try? await Task.sleep(for: window)
+            // Cancelled: the file was synced or closed by whoever cancelled it, and a newer
+            // pending sync may stand in `pendingSync` already.
+            do { try await Task.sleep(for: window) } catch { return }
             self.syncPending()
         }
     }

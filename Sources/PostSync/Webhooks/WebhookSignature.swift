@@ -167,11 +167,11 @@ public enum WebhookSignature {
 
     /// Bytes of an even-length hex string (either case); nil on any other character.
     static func decodeHex(_ text: Substring) -> [UInt8]? {
-        decodeHex(Array(text.utf8)[...])
+        decodeHex(text.utf8)
     }
 
     /// Bytes of an even number of hex digits (either case); nil on any other byte.
-    static func decodeHex(_ digits: ArraySlice<UInt8>) -> [UInt8]? {
+    static func decodeHex(_ digits: some Collection<UInt8>) -> [UInt8]? {
         let digits = Array(digits)
         guard digits.count.isMultiple(of: 2) else { return nil }
         var bytes: [UInt8] = []
