@@ -92,12 +92,8 @@ apt_install() {
 command -v python3 >/dev/null || { echo "bench-airbyte: python3 is missing" >&2; exit 1; }
 [ -x /usr/bin/time ] || apt_install time "/usr/bin/time"
 
-if [ -n "${POSTSYNC_BIN:-}" ]; then
-    bin=$POSTSYNC_BIN
-else
-    swift build -c release --product postsync >/dev/null
-    bin="$(swift build -c release --show-bin-path)/postsync"
-fi
+source "$root/scripts/lib/bench-common.sh"
+bin=${POSTSYNC_BIN:-$(release_binary postsync)}
 
 work=$(mktemp -d /tmp/postsync-bench-airbyte.XXXXXX)
 sim_pid=""
@@ -121,7 +117,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-source "$root/scripts/lib/bench-common.sh"
 
 # --- the connector ------------------------------------------------------------------------------
 

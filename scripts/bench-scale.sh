@@ -49,19 +49,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-if [ -n "${POSTSYNC_BIN:-}" ]; then
-    bin=$POSTSYNC_BIN
-else
-    swift build -c release --product postsync >/dev/null
-    bin="$(swift build -c release --show-bin-path)/postsync"
-fi
+source "$(dirname "$0")/lib/bench-common.sh"
+bin=${POSTSYNC_BIN:-$(release_binary postsync)}
 # The store's ingest benchmark (Sources/IngestBench): $INGEST_BENCH_BIN, else built.
-if [ -n "${INGEST_BENCH_BIN:-}" ]; then
-    ingest_bin=$INGEST_BENCH_BIN
-else
-    swift build -c release --product IngestBench >/dev/null
-    ingest_bin="$(swift build -c release --show-bin-path)/IngestBench"
-fi
+ingest_bin=${INGEST_BENCH_BIN:-$(release_binary IngestBench)}
 ticks=$(getconf CLK_TCK)
 # cpu_seconds PID: user + system CPU seconds the process has used so far.
 cpu_seconds() { awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
@@ -73,7 +64,6 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-source "$(dirname "$0")/lib/bench-common.sh"
 
 state="$work/state"
 start_simulator "$port" "$accounts" "$posts"
@@ -168,6 +158,7 @@ with open(sys.argv[2], "w") as f:
     for stamp, account in due: f.write(f"{account}\t{stamp}\n")
 PY
 seq_before=$(wc -l <"$state/synclog.jsonl")
+evict_binary
 "$bin" serve --config "$work/config.yaml" --state-dir "$state" --log-level warning >"$work/serve.out" 2>&1 &
 daemon_pid=$!
 sleep $(( accounts >= 50000 ? 15 : 5 ))   # start-up (opening the store, starting the workers) is not steady state

@@ -16,8 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -d /opt/swift/usr/bin ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 
-swift build -c release --product ScheduleBench >&2
-bench=.build/release/ScheduleBench
+source scripts/lib/bench-common.sh
+bench=$(release_binary ScheduleBench)
 
 if [ $# -gt 0 ]; then
     exec "$bench" "$@"

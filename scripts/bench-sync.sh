@@ -83,12 +83,8 @@ if [ "$postgres" = 1 ]; then
     command -v psql >/dev/null || { echo "bench-sync: --postgres needs psql (Debian: postgresql-client)" >&2; exit 2; }
 fi
 
-if [ -n "${POSTSYNC_BIN:-}" ]; then
-    bin="$POSTSYNC_BIN"
-else
-    swift build -c release --product postsync >/dev/null
-    bin="$(swift build -c release --show-bin-path)/postsync"
-fi
+source "$(dirname "$0")/lib/bench-common.sh"
+bin=${POSTSYNC_BIN:-$(release_binary postsync)}
 work=$(mktemp -d /tmp/postsync-bench.XXXXXX)
 sim_pid=""
 proxy_pid=""

@@ -14,9 +14,9 @@
 #   BENCH_DURATION=30s BENCH_CONNECTIONS=64 BENCH_SAMPLES=500 scripts/bench-webhooks.sh
 #   POSTSYNC_BIN=/usr/local/bin/postsync scripts/bench-webhooks.sh     # skip the build
 #
-# Needs wrk (Debian: apt-get install wrk), python3 and curl. Other knobs: BENCH_THREADS (2),
-# BENCH_BODIES (signed bodies to cycle through, 300000), BENCH_KEEP=1 keeps the work directory,
-# BENCH_PERF=FILE records the daemon with perf during the unique-body run.
+# Needs wrk (Debian: wrk), /usr/bin/time (Debian: time), python3 and curl. Other knobs:
+# BENCH_THREADS (2), BENCH_BODIES (signed bodies to cycle through, 300000), BENCH_KEEP=1 keeps the
+# work directory, BENCH_PERF=FILE records the daemon with perf during the unique-body run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,7 @@ accounts=48
 for tool in python3 curl; do
     command -v "$tool" >/dev/null || { echo "bench-webhooks: $tool is missing" >&2; exit 1; }
 done
+[ -x /usr/bin/time ] || { echo "bench-webhooks: /usr/bin/time is missing (Debian: apt-get install time)" >&2; exit 1; }
 if ! command -v wrk >/dev/null; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
         apt-get install -y wrk >/dev/null
@@ -45,17 +46,8 @@ if ! command -v wrk >/dev/null; then
     fi
 fi
 
-# The release binary, built when missing or older than the sources.
-if [ -n "${POSTSYNC_BIN:-}" ]; then
-    bin=$POSTSYNC_BIN
-else
-    bin=.build/release/postsync
-    if [ ! -x "$bin" ] || [ -n "$(find Sources Package.swift Package.resolved -newer "$bin" -print -quit 2>/dev/null)" ]; then
-        echo "building the release binary..." >&2
-        swift build -c release --product postsync >/dev/null
-        bin="$(swift build -c release --show-bin-path)/postsync"
-    fi
-fi
+source scripts/lib/bench-common.sh
+bin=${POSTSYNC_BIN:-$(release_binary postsync)}
 
 work=$(mktemp -d /tmp/postsync-bench-webhooks.XXXXXX)
 state="$work/state"
@@ -193,11 +185,19 @@ webhook_syncs() { python3 -c '
 import json, sys
 print(sum(1 for l in open(sys.argv[1]) if l.strip() and json.loads(l)["trigger"] == "webhook"))' "$state/synclog.jsonl"; }
 
+ticks=$(getconf CLK_TCK)
+# cpu_seconds PID: user + system CPU seconds the process has used so far.
+cpu_seconds() { awk -v t="$ticks" '{print ($14 + $15) / t}' "/proc/$1/stat"; }
 run_wrk() { # name, output file, wrk arguments...
-    local name=$1 out=$2
+    local name=$1 out=$2 before
     shift 2
     echo "wrk: $name ..." >&2
-    BENCH_THREADS=$threads wrk -t "$threads" -c "$connections" -d "$duration" --latency "$@" >"$out"
+    before=$(cpu_seconds "$serve_pid")
+    # wrk's own CPU as well: the two share the machine's cores with the daemon, and a Lua request()
+    # per request costs the client more than wrk's static request.
+    BENCH_THREADS=$threads /usr/bin/time -f '%U %S' -o "$out.wrk-cpu" \
+        wrk -t "$threads" -c "$connections" -d "$duration" --latency "$@" >"$out"
+    echo "$before $(cpu_seconds "$serve_pid")" >"$out.daemon-cpu"
 }
 run_wrk "GET /healthz" "$work/wrk-healthz.txt" "$listener/healthz"
 # Deliver the repeated body once first, so that every wrk request is a duplicate.
@@ -300,14 +300,34 @@ repeats=$((unique_requests > bodies ? unique_requests - bodies : 0))
 
 echo
 echo "postsync HTTP listener, $(nproc) CPU(s); wrk $duration, $threads thread(s), $connections connections"
-printf '%-42s %9s %9s %9s %9s %9s\n' route req/s p50_ms p99_ms non_2xx vs_healthz
+# µs of CPU per request: the daemon's (from /proc) and wrk's (from /usr/bin/time).
+cpu_per_request() { # file, daemon | wrk
+    python3 - "$1" "$2" "$(wrk_field "$1" requests)" <<'PY'
+import sys
+path, who, requests = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if who == "daemon":
+    before, after = map(float, open(path + ".daemon-cpu").read().split())
+    seconds = after - before
+else:
+    seconds = sum(map(float, open(path + ".wrk-cpu").read().split()[-2:]))
+print("%.1f" % (1e6 * seconds / max(1, requests)))
+PY
+}
+healthz_daemon_us=$(cpu_per_request "$work/wrk-healthz.txt" daemon)
+printf '%-42s %9s %9s %9s %9s %9s %10s %10s %10s\n' route req/s p50_ms p99_ms non_2xx vs_healthz daemon_us wrk_us \
+    cpu_vs_hz
 for row in "GET /healthz|healthz" "POST /webhooks/instagram (unique bodies)|unique" "POST /webhooks/instagram (duplicates)|dup"; do
     name=${row%|*}
     file="$work/wrk-${row#*|}.txt"
     rps=$(wrk_field "$file" rps)
     ratio=$(python3 -c "print('%.2f' % ($rps / $healthz_rps))")
-    printf '%-42s %9s %9s %9s %9s %9s\n' "$name" "$rps" "$(wrk_field "$file" p50)" "$(wrk_field "$file" p99)" "$(wrk_field "$file" non2xx)" "$ratio"
+    daemon_us=$(cpu_per_request "$file" daemon)
+    cpu_ratio=$(python3 -c "print('%.2f' % ($healthz_daemon_us / max(0.1, $daemon_us)))")
+    printf '%-42s %9s %9s %9s %9s %9s %10s %10s %10s\n' "$name" "$rps" "$(wrk_field "$file" p50)" "$(wrk_field "$file" p99)" \
+        "$(wrk_field "$file" non2xx)" "$ratio" "$daemon_us" "$(cpu_per_request "$file" wrk)" "$cpu_ratio"
 done
+echo "daemon_us, wrk_us: CPU µs per request of the daemon and of wrk. cpu_vs_hz: the daemon's CPU per"
+echo "/healthz request divided by its CPU per request of the row (the req/s ratio without the client)."
 echo "unique-body run: $unique_requests requests ($repeats repeated a body), $((syncs_after - syncs_before)) webhook syncs ran (coalesced per account)"
 echo
 echo "webhook -> post visible, $samples samples (ms)"

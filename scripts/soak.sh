@@ -38,10 +38,8 @@ while [ $# -gt 0 ]; do
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-if [ -z "$bin" ]; then
-    swift build -c release --product postsync >/dev/null
-    bin="$(swift build -c release --show-bin-path)/postsync"
-fi
+source "$(dirname "$0")/lib/bench-common.sh"
+[ -n "$bin" ] || bin=$(release_binary postsync)
 
 work=$(mktemp -d /tmp/postsync-soak.XXXXXX)
 sim_pid=""; daemon_pid=""

@@ -31,6 +31,39 @@ struct DaemonMetricsTests {
         #expect(lines.contains { $0.hasPrefix("postsync_syncs_total{") })
     }
 
+    /// Should make a cached recorder once per key and hand the same one back after: the daemon
+    /// looks up its run recorders and webhook counters this way at every run and delivery.
+    @Test func cachedMakesOncePerKey() {
+        let cache = Locked([String: Int]())
+        let made = Locked(0)
+        func lookup(_ key: String) -> Int {
+            DaemonMetrics.cached(cache, key) {
+                made.withLock { count in
+                    count += 1
+                    return count
+                }
+            }
+        }
+        #expect(lookup("instagram/accepted") == 1)
+        #expect(lookup("instagram/accepted") == 1)
+        #expect(lookup("tiktok/accepted") == 2)
+        #expect(lookup("instagram/accepted") == 1)
+        #expect(made.withLock { $0 } == 2)
+    }
+
+    /// Should count webhook deliveries on one counter per platform and result, however often
+    /// they are recorded.
+    @Test func webhookCountersAccumulate() {
+        let metrics = DaemonMetrics()
+        for _ in 0..<3 { metrics.webhook(.instagram, result: "accepted") }
+        metrics.webhook(.instagram, result: "unknown_account", count: 2)
+        let lines = metrics.render().split(separator: "\n").map(String.init)
+        let accepted = lines.filter { $0.hasPrefix("postsync_webhook_deliveries_total{") && $0.contains("accepted") }
+        #expect(accepted.count == 1)
+        #expect(accepted.first?.hasSuffix(" 3") == true)
+        #expect(lines.contains { $0.contains("unknown_account") && $0.hasSuffix(" 2") })
+    }
+
     /// Should escape a label value as the text format wants.
     @Test func labelEscaping() {
         #expect(DaemonMetrics.labelValue(#"a"b\c"#) == #"a\"b\\c"#)

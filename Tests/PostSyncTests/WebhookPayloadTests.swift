@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -170,6 +171,25 @@ import Testing
         // Expired entries are evicted as time passes.
         #expect(!dedup.isDuplicate(Data("other".utf8), now: start.addingTimeInterval(2_000)))
         #expect(dedup.count == 1)
+    }
+
+    /// Should tell keys apart by every one of their 32 bytes, and make a body's key from its SHA-256.
+    @Test func dedupKeysUseAll32Bytes() {
+        let base = [UInt8](repeating: 0xA5, count: 32)
+        var keys: Set<WebhookDeduplicator.Key> = [WebhookDeduplicator.Key(base)]
+        for index in base.indices {
+            var changed = base
+            changed[index] ^= 0x01
+            keys.insert(WebhookDeduplicator.Key(changed))
+        }
+        #expect(keys.count == 33)
+        let body = Data("body".utf8)
+        #expect(WebhookDeduplicator.Key(digestOf: body) == WebhookDeduplicator.Key(Array(SHA256.hash(data: body))))
+        #expect(WebhookDeduplicator.Key(digestOf: body) != WebhookDeduplicator.Key(digestOf: Data("bodY".utf8)))
+        let dedup = WebhookDeduplicator()
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        #expect(!dedup.isDuplicate(key: WebhookDeduplicator.Key(base), now: now))
+        #expect(dedup.isDuplicate(key: WebhookDeduplicator.Key(base), now: now.addingTimeInterval(1)))
     }
 
     /// Should keep at most `capacity` bodies, forgetting the oldest first.

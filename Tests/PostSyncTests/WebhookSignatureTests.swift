@@ -89,6 +89,38 @@ import Testing
         #expect(!WebhookSignature.verifyMeta(body: Self.metaBody, header: "sha256=\(emptyKeyHex)", appSecret: ""))
     }
 
+    /// Should check many deliveries with one prepared key as with a key made per delivery: using
+    /// the key must not change it (its hash states are copied, not advanced), whatever the order.
+    @Test func onePreparedKeyChecksManyBodies() throws {
+        let key = try #require(WebhookKey(secret: Self.appSecret))
+        let bodies = [Self.metaBody, Data(), Data("{}".utf8), Self.metaBody + Data(repeating: 0x20, count: 200), Self.metaBody]
+        let headers = try bodies.map { "sha256=" + (try IndependentHMAC.openssl(key: Self.appSecret, message: $0)) }
+        // Every body against every signature, twice: valid and invalid uses interleaved.
+        for _ in 0..<2 {
+            for body in bodies {
+                for (signed, header) in zip(bodies, headers) {
+                    #expect((WebhookSignature.verifiedMeta(body: body, header: header, key: key) != nil) == (body == signed))
+                }
+            }
+        }
+        #expect(WebhookKey(secret: "") == nil)
+    }
+
+    /// Should hand back the verified MAC as the body's de-duplication key: the same body gives the
+    /// same key, another body another key, and it is the MAC the header carried.
+    @Test func verifiedMetaNamesTheBody() throws {
+        let key = try #require(WebhookKey(secret: Self.appSecret))
+        let hex = try IndependentHMAC.openssl(key: Self.appSecret, message: Self.metaBody)
+        let first = try #require(WebhookSignature.verifiedMeta(body: Self.metaBody, header: "sha256=\(hex)", key: key))
+        let again = try #require(
+            WebhookSignature.verifiedMeta(body: Self.metaBody, header: "sha256=\(hex.uppercased())", key: key))
+        #expect(first == again)
+        #expect(first == WebhookDeduplicator.Key(try #require(WebhookSignature.decodeHex(Substring(hex)))))
+        let other = Data("{}".utf8)
+        let otherHeader = "sha256=" + (try IndependentHMAC.openssl(key: Self.appSecret, message: other))
+        #expect(try #require(WebhookSignature.verifiedMeta(body: other, header: otherHeader, key: key)) != first)
+    }
+
     // MARK: TikTok
 
     /// Should accept an HMAC of `t + "." + body` computed by Python, whatever the element order,

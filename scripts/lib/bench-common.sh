@@ -2,10 +2,13 @@
 # Needs: $work (a scratch directory), $bin (the postsync binary).
 
 # start_simulator PORT ACCOUNTS POSTS [extra simulate flags...]: starts `postsync simulate` in the
-# background, sets $sim_pid, waits until it listens.
+# background, sets $sim_pid, waits until it listens. The simulator runs from its own copy of the
+# binary ($work/postsync-simulator): the kernel maps the cached neighbours of each page a process
+# faults in, so a simulator running the daemon's own file would add its pages to the daemon's RSS.
 start_simulator() {
     local port=$1 accounts=$2 posts=$3; shift 3
-    "$bin" simulate --listen "127.0.0.1:$port" --accounts "$accounts" --posts "$posts" --seed 7 \
+    [ -x "$work/postsync-simulator" ] || cp "$bin" "$work/postsync-simulator"
+    "$work/postsync-simulator" simulate --listen "127.0.0.1:$port" --accounts "$accounts" --posts "$posts" --seed 7 \
         --tiktok-requests-per-minute 100000000 "$@" >"$work/sim-$port.log" 2>&1 &
     sim_pid=$!
     for _ in $(seq 1 300); do grep -q listening "$work/sim-$port.log" 2>/dev/null && return 0; sleep 0.1; done
@@ -29,10 +32,21 @@ write_config() {
     } >"$file"
 }
 
-# timed_once CONFIG STATE OUT: runs `serve --once` under /usr/bin/time; prints
-# "wall_s rss_kb cpu_s" (cpu_s: user + system seconds of the daemon alone).
+# evict_binary: drops the daemon binary's pages from the page cache, so that a measured start reads
+# it as a fresh start does (readahead from disk). A copy just written, or pages another process
+# brought in, leave it cached in other shapes, and its RSS varied by 3 MB with them.
+evict_binary() {
+    python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+os.close(fd)' "$bin"
+}
+
+# timed_once CONFIG STATE OUT: runs `serve --once` under /usr/bin/time, from a cold page cache;
+# prints "wall_s rss_kb cpu_s" (cpu_s: user + system seconds of the daemon alone).
 timed_once() {
     local config=$1 state=$2 out=$3
+    evict_binary
     /usr/bin/time -f '%e %M %U %S' -o "$out" \
         "$bin" serve --once --config "$config" --state-dir "$state" --log-level error >/dev/null 2>"$out.err" || true
     tail -n 1 "$out" | awk '{print $1, $2, $3 + $4}'
@@ -41,4 +55,21 @@ timed_once() {
 # count_posts DB: rows in posts.
 count_posts() {
     python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from posts').fetchone()[0])" "$1"
+}
+
+# release_binary PRODUCT: builds PRODUCT (incrementally) as it ships, in release with the Swift
+# runtime linked statically, as scripts/package.sh and CI build it, and prints its path. Memory
+# figures depend on it: the shared Swift and Foundation libraries of a dynamic build map about
+# 15 MB more code pages than the statically linked binary touches. Build output goes to stderr
+# only when the build fails.
+release_binary() {
+    local product=$1 log
+    log=$(mktemp)
+    if ! swift build -c release --static-swift-stdlib --product "$product" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+    echo "$(swift build -c release --static-swift-stdlib --show-bin-path)/$product"
 }

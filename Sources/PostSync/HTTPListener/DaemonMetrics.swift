@@ -92,10 +92,16 @@ public final class DaemonMetrics: Sendable {
     }
 
     /// The value kept under `key`, made when missing (the first one made wins a race).
-    private static func cached<Value: Sendable>(_ cache: Locked<[String: Value]>, _ key: String, make: () -> Value) -> Value {
+    static func cached<Value: Sendable>(_ cache: Locked<[String: Value]>, _ key: String, make: () -> Value) -> Value {
         if let made = cache.withLock({ $0[key] }) { return made }
         let made = make()
-        return cache.withLock { $0[key, default: made] }
+        // Stored here (a `[key, default:]` read would return `made` without keeping it, and
+        // every call would make another).
+        return cache.withLock { cache in
+            if let first = cache[key] { return first }
+            cache[key] = made
+            return made
+        }
     }
 
     /// Records how late a scheduled run started.

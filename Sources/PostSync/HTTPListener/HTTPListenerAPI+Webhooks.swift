@@ -9,8 +9,8 @@ extension HTTPListenerAPI {
     /// The answer is immediate: the syncs run after it.
     func instagramWebhook(_ request: Request, context: APIRequestContext) async throws -> JSONResponse<ListenerStatus> {
         let body = context.body
-        guard let secret = secrets.instagramAppSecret,
-            WebhookSignature.verifyMeta(body: body, header: Self.header(.hubSignature, of: request), appSecret: secret)
+        guard let key = secrets.instagramKey,
+            let mac = WebhookSignature.verifiedMeta(body: body, header: Self.header(.hubSignature, of: request), key: key)
         else {
             metrics.webhook(.instagram, result: "bad_signature")
             logger.warning(
@@ -18,8 +18,9 @@ extension HTTPListenerAPI {
                 metadata: ["webhook.platform": "instagram", "http.remote": "\(context.remoteAddress)"])
             throw ControlError.badSignature("missing or invalid X-Hub-Signature-256")
         }
-        // Meta retries for 36 hours: a body already seen is acknowledged and ignored.
-        if deduplicator.isDuplicate(body, now: clock.now) {
+        // Meta retries for 36 hours: a body already seen is acknowledged and ignored. Its verified
+        // MAC names it, so it is not hashed again.
+        if deduplicator.isDuplicate(key: mac, now: clock.now) {
             metrics.webhook(.instagram, result: "duplicate")
             return JSONResponse(.duplicate)
         }
@@ -44,10 +45,7 @@ extension HTTPListenerAPI {
     func tiktokWebhook(_ request: Request, context: APIRequestContext) async throws -> JSONResponse<ListenerStatus> {
         let body = context.body
         let header = Self.header(.tiktokSignature, of: request)
-        let verdict: TikTokSignatureResult =
-            secrets.tiktokClientSecret.map {
-                WebhookSignature.verifyTikTok(body: body, header: header, clientSecret: $0, now: clock.now)
-            } ?? .missing
+        let verdict = WebhookSignature.verifyTikTok(body: body, header: header, key: secrets.tiktokKey, now: clock.now)
         guard verdict == .valid else {
             metrics.webhook(.tiktok, result: "bad_signature")
             logger.warning(

@@ -5,18 +5,51 @@ import Foundation
 ///
 /// Meta retries a delivery for up to 36 hours and TikTok for up to 72, and both promise only
 /// "at least once", so the same raw body can arrive several times. CONTRACT §5: a delivery whose
-/// raw body was already seen within the window is answered 200 and not acted on. Only the
-/// SHA-256 digest of each body is kept, never the body, and memory is bounded by `capacity`.
+/// raw body was already seen within the window is answered 200 and not acted on. Only a 32-byte
+/// key of each body is kept, never the body, and memory is bounded by `capacity`: its SHA-256
+/// digest, or for Meta its verified HMAC under the app secret, which names it as well.
 public final class WebhookDeduplicator: Sendable {
+    /// What a body is remembered by: 32 bytes of a SHA-256 digest or HMAC, held inline.
+    public struct Key: Hashable, Sendable {
+        private let words: (UInt64, UInt64, UInt64, UInt64)
+
+        /// The key made of `bytes`, of which the first 32 count (a SHA-256 digest or HMAC has 32).
+        public init(_ bytes: some ContiguousBytes) {
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &words) { key in
+                bytes.withUnsafeBytes { source in
+                    key.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(key.count)))
+                }
+            }
+            self.words = words
+        }
+
+        /// The key of a body: its SHA-256 digest.
+        public init(digestOf body: Data) {
+            self.init(SHA256.hash(data: body))
+        }
+
+        public static func == (a: Key, b: Key) -> Bool {
+            a.words == b.words
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(words.0)
+            hasher.combine(words.1)
+            hasher.combine(words.2)
+            hasher.combine(words.3)
+        }
+    }
+
     /// One remembered body: its digest and when it was first seen.
     private struct Entry {
-        var digest: SHA256.Digest
+        var key: Key
         var seenAt: Date
     }
 
     private struct State {
-        /// First-seen time by digest.
-        var seen: [SHA256.Digest: Date] = [:]
+        /// First-seen time by key.
+        var seen: [Key: Date] = [:]
         /// Insertion order, oldest first, from `head` on (a queue without a dependency).
         var order: [Entry] = []
         /// Index of the oldest live element of `order`.
@@ -27,8 +60,8 @@ public final class WebhookDeduplicator: Sendable {
             guard head < order.count else { return false }
             let oldest = order[head]
             head += 1
-            // A digest re-recorded after its first entry expired has a newer time: keep it.
-            if seen[oldest.digest] == oldest.seenAt { seen[oldest.digest] = nil }
+            // A key re-recorded after its first entry expired has a newer time: keep it.
+            if seen[oldest.key] == oldest.seenAt { seen[oldest.key] = nil }
             compactIfNeeded()
             return true
         }
@@ -50,7 +83,7 @@ public final class WebhookDeduplicator: Sendable {
 
     /// How long a body counts as a duplicate, in seconds.
     private let window: TimeInterval
-    /// The most digests kept at once.
+    /// The most keys kept at once.
     private let capacity: Int
     private let state = Locked(State())
 
@@ -68,15 +101,20 @@ public final class WebhookDeduplicator: Sendable {
     /// recorded as seen at `now`; a duplicate does not extend its own window.
     public func isDuplicate(_ body: Data, now: Date) -> Bool {
         // Hash outside the lock: a 1,000-entry Meta batch is a few hundred kilobytes.
-        let digest = SHA256.hash(data: body)
+        isDuplicate(key: Key(digestOf: body), now: now)
+    }
+
+    /// Whether the body named by `key` was already seen within the window before `now`; a body
+    /// that was not is recorded as seen at `now`.
+    public func isDuplicate(key: Key, now: Date) -> Bool {
         let cutoff = now.addingTimeInterval(-window)
         return state.withLock { state in
             state.evict(before: cutoff)
-            if let seenAt = state.seen[digest], seenAt >= cutoff {
+            if let seenAt = state.seen[key], seenAt >= cutoff {
                 return true
             }
-            state.seen[digest] = now
-            state.order.append(Entry(digest: digest, seenAt: now))
+            state.seen[key] = now
+            state.order.append(Entry(key: key, seenAt: now))
             while state.seen.count > capacity, state.dropOldest() {}
             return false
         }

@@ -19,7 +19,7 @@ public enum TikTokSignatureResult: Sendable, Equatable {
 ///
 /// Everything works on the **raw body bytes** exactly as received: Meta signs an escaped-unicode
 /// serialisation, so re-encoding parsed JSON would break valid signatures. Comparisons go through
-/// `HMAC<SHA256>.isValidAuthenticationCode`, which compares in constant time, so a caller cannot
+/// swift-crypto's `safeCompare` (`WebhookKey.isValid`), which compares in constant time, so a caller cannot
 /// learn a valid signature one byte at a time from response timings.
 public enum WebhookSignature {
     /// The length of a hex-encoded SHA-256 HMAC.
@@ -36,8 +36,17 @@ public enum WebhookSignature {
     /// - Returns: true only for a well-formed header whose HMAC matches; false for anything else,
     ///   including an empty app secret (anyone can compute an HMAC with an empty key).
     public static func verifyMeta(body: Data, header: String?, appSecret: String) -> Bool {
-        guard !appSecret.isEmpty, let header, let mac = metaMAC(header) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key(appSecret))
+        guard let key = WebhookKey(secret: appSecret) else { return false }
+        return verifiedMeta(body: body, header: header, key: key) != nil
+    }
+
+    /// Checks an `X-Hub-Signature-256` header with a key prepared once (see `verifyMeta`).
+    /// - Returns: The body's MAC when the header carries it, nil for anything else. The MAC is the
+    ///   body's HMAC under the app secret: it names the body as well as its SHA-256 digest does,
+    ///   so the de-duplication keeps it instead of hashing the body a second time.
+    static func verifiedMeta(body: Data, header: String?, key: WebhookKey) -> WebhookDeduplicator.Key? {
+        guard let header, let mac = metaMAC(header), key.isValid(mac, of: body) else { return nil }
+        return WebhookDeduplicator.Key(mac)
     }
 
     /// The MAC of a Meta signature header: `sha256=` (any case) and 64 hex digits, white space
@@ -65,7 +74,7 @@ public enum WebhookSignature {
     /// The `X-Hub-Signature-256` value Meta would send for `body`: `sha256=<lower-case hex>`.
     /// Production code only verifies; tests and tools sign.
     public static func metaSignature(body: Data, secret: String) -> String {
-        "sha256=" + hex(HMAC<SHA256>.authenticationCode(for: body, using: key(secret)))
+        "sha256=" + hex(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
     }
 
     // MARK: TikTok
@@ -86,14 +95,19 @@ public enum WebhookSignature {
     public static func verifyTikTok(
         body: Data, header: String?, clientSecret: String, now: Date, tolerance: TimeInterval = 300
     ) -> TikTokSignatureResult {
+        verifyTikTok(body: body, header: header, key: WebhookKey(secret: clientSecret), now: now, tolerance: tolerance)
+    }
+
+    /// Checks a `TikTok-Signature` header with a key prepared once (see `verifyTikTok`); a nil
+    /// key (no client secret) matches nothing.
+    static func verifyTikTok(
+        body: Data, header: String?, key: WebhookKey?, now: Date, tolerance: TimeInterval = 300
+    ) -> TikTokSignatureResult {
         guard let header, !header.trimmingCharacters(in: .whitespaces).isEmpty else { return .missing }
         guard let parsed = parseTikTokHeader(header) else { return .malformed }
-        guard !clientSecret.isEmpty else { return .mismatch }
+        guard let key else { return .mismatch }
         // The timestamp is signed exactly as it was sent (digits only, checked by the parser).
-        var message = Data(parsed.timestamp.utf8)
-        message.append(UInt8(ascii: "."))
-        message.append(body)
-        guard HMAC<SHA256>.isValidAuthenticationCode(parsed.mac, authenticating: message, using: key(clientSecret)) else {
+        guard key.isValid(parsed.mac, of: body, after: Array(parsed.timestamp.utf8) + [UInt8(ascii: ".")]) else {
             return .mismatch
         }
         guard abs(now.timeIntervalSince1970 - Double(parsed.seconds)) <= tolerance else { return .stale }
@@ -105,7 +119,8 @@ public enum WebhookSignature {
     public static func tiktokSignature(body: Data, secret: String, timestamp: Int64) -> String {
         var message = Data("\(timestamp).".utf8)
         message.append(body)
-        return "t=\(timestamp),s=" + hex(HMAC<SHA256>.authenticationCode(for: message, using: key(secret)))
+        let key = SymmetricKey(data: Data(secret.utf8))
+        return "t=\(timestamp),s=" + hex(HMAC<SHA256>.authenticationCode(for: message, using: key))
     }
 
     /// The parts of a well-formed `TikTok-Signature` header.
@@ -147,10 +162,6 @@ public enum WebhookSignature {
     }
 
     // MARK: Helpers
-
-    private static func key(_ secret: String) -> SymmetricKey {
-        SymmetricKey(data: Data(secret.utf8))
-    }
 
     /// Lower-case hex of a MAC.
     private static func hex(_ mac: HashedAuthenticationCode<SHA256>) -> String {
