@@ -4,7 +4,9 @@
 #  1. wrk against GET /healthz (a bare route) and POST /webhooks/instagram of the same server in
 #     the same run: once with unique, validly signed bodies (precomputed by Python, cycled through
 #     by a wrk Lua script; each one queues a coalesced sync) and once with one signed body repeated
-#     (every request after the first takes the de-duplication path). Prints req/s and the ratio.
+#     (every request after the first takes the de-duplication path). /healthz runs twice, as wrk's
+#     static request and made by a Lua request() like the unique bodies. Prints req/s, the ratios
+#     and the CPU per request of the daemon and of wrk.
 #  2. Webhook -> post visible latency: publish a post in the simulator (started without
 #     --webhook-url, so it delivers nothing itself), deliver a signed Instagram webhook for that
 #     account, poll GET /v1/posts?account=...&limit=1 on the control socket until the post shows.
@@ -21,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 case "${1:-}" in
-    -h | --help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 
 duration=${BENCH_DURATION:-10s}
@@ -200,6 +202,14 @@ run_wrk() { # name, output file, wrk arguments...
     echo "$before $(cpu_seconds "$serve_pid")" >"$out.daemon-cpu"
 }
 run_wrk "GET /healthz" "$work/wrk-healthz.txt" "$listener/healthz"
+# The bare route again, each request made by a Lua request() as in the unique-body run: wrk then
+# spends about as much per request on both, so the two differ by the daemon's work only.
+cat >"$work/healthz.lua" <<'LUA'
+function request()
+    return wrk.format("GET", "/healthz")
+end
+LUA
+run_wrk "GET /healthz (Lua request())" "$work/wrk-healthz-lua.txt" -s "$work/healthz.lua" "$listener"
 # Deliver the repeated body once first, so that every wrk request is a duplicate.
 IFS=$'\t' read -r dup_sig dup_body <"$work/dup.tsv"
 curl -sf -o /dev/null -X POST -H "X-Hub-Signature-256: $dup_sig" --data-binary "$dup_body" "$listener/webhooks/instagram"
@@ -316,7 +326,8 @@ PY
 healthz_daemon_us=$(cpu_per_request "$work/wrk-healthz.txt" daemon)
 printf '%-42s %9s %9s %9s %9s %9s %10s %10s %10s\n' route req/s p50_ms p99_ms non_2xx vs_healthz daemon_us wrk_us \
     cpu_vs_hz
-for row in "GET /healthz|healthz" "POST /webhooks/instagram (unique bodies)|unique" "POST /webhooks/instagram (duplicates)|dup"; do
+for row in "GET /healthz|healthz" "GET /healthz, Lua request()|healthz-lua" "POST /webhooks/instagram (unique bodies)|unique" \
+    "POST /webhooks/instagram (duplicates)|dup"; do
     name=${row%|*}
     file="$work/wrk-${row#*|}.txt"
     rps=$(wrk_field "$file" rps)
@@ -328,6 +339,8 @@ for row in "GET /healthz|healthz" "POST /webhooks/instagram (unique bodies)|uniq
 done
 echo "daemon_us, wrk_us: CPU µs per request of the daemon and of wrk. cpu_vs_hz: the daemon's CPU per"
 echo "/healthz request divided by its CPU per request of the row (the req/s ratio without the client)."
+healthz_lua_rps=$(wrk_field "$work/wrk-healthz-lua.txt" rps)
+echo "unique bodies vs /healthz requested the same way (Lua request()): $(python3 -c "print('%.2f' % ($(wrk_field "$work/wrk-unique.txt" rps) / $healthz_lua_rps))")"
 echo "unique-body run: $unique_requests requests ($repeats repeated a body), $((syncs_after - syncs_before)) webhook syncs ran (coalesced per account)"
 echo
 echo "webhook -> post visible, $samples samples (ms)"
