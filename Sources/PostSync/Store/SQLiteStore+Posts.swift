@@ -114,31 +114,56 @@ extension SQLiteStore {
         var metrics: PostMetrics
     }
 
-    /// The stored rows of these post ids, read in a few `IN (…)` queries rather than one per post.
+    /// The stored rows of these post ids, read in one query rather than one per post. The ids go
+    /// in as one JSON array (`json_each`), so that the statement is prepared once and cached:
+    /// an `IN (?, ?, …)` list made a new statement, parsed and authorised, for every page.
     private func storedPosts(_ db: GRDB.Database, platform: String, ids: [String]) throws -> [String: StoredPost] {
         var result: [String: StoredPost] = [:]
-        var start = 0
-        while start < ids.count {
-            let chunk = ids[start..<min(start + 400, ids.count)]
-            start += chunk.count
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT post_id, caption, media_type, permalink, published_at, like_count, comment_count, view_count,
-                        share_count, save_count, reach
-                    FROM posts WHERE platform = ? AND post_id IN (\(placeholders))
-                    """,
-                arguments: StatementArguments([platform] + Array(chunk)))
-            while let row = try rows.next() {
-                result[row[0]] = StoredPost(
-                    caption: row[1], mediaType: row[2], permalink: row[3], publishedAt: row[4],
-                    metrics: PostMetrics(
-                        likeCount: row[5], commentCount: row[6], viewCount: row[7], shareCount: row[8], saveCount: row[9],
-                        reach: row[10]))
-            }
+        guard !ids.isEmpty else { return result }
+        // An id holding a NUL is not found (SQLite reads text back up to the NUL, as it did with
+        // bound values): its page fails on the insert, as a malformed answer fails a run.
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT post_id, caption, media_type, permalink, published_at, like_count, comment_count, view_count,
+                    share_count, save_count, reach
+                FROM posts WHERE platform = ? AND post_id IN (SELECT value FROM json_each(?))
+                """)
+        let rows = try Row.fetchCursor(statement, arguments: [platform, Self.jsonArray(ids)])
+        while let row = try rows.next() {
+            result[row[0]] = StoredPost(
+                caption: row[1], mediaType: row[2], permalink: row[3], publishedAt: row[4],
+                metrics: PostMetrics(
+                    likeCount: row[5], commentCount: row[6], viewCount: row[7], shareCount: row[8], saveCount: row[9],
+                    reach: row[10]))
         }
         return result
+    }
+
+    /// `strings` as a JSON array of strings: `"` and `\` escaped, control characters as `\u00XX`,
+    /// everything else (UTF-8) as it is.
+    static func jsonArray(_ strings: [String]) -> String {
+        var json = "["
+        for (index, string) in strings.enumerated() {
+            if index > 0 { json += "," }
+            json += "\""
+            // Platform ids are digits, letters, `_` and `-`: nothing to escape.
+            if string.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                json += string + "\""
+                continue
+            }
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": json += "\\\""
+                case "\\": json += "\\\\"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: json.unicodeScalars.append(scalar)
+                }
+            }
+            json += "\""
+        }
+        return json + "]"
     }
 
     /// The account's stored posts published at or after `since`: id → publication time.
