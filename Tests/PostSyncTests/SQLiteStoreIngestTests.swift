@@ -49,5 +49,30 @@ import Testing
         let unchanged = try await store.ingest(second, for: account, now: now.addingTimeInterval(120))
         #expect(unchanged.synced == 0)
         #expect(try await store.postCounts()[account.description] == ids.count)
+        // One history row per new post and one for the changed one, each with the post's metrics
+        // as written at that time.
+        for (index, id) in ids.enumerated() {
+            let likes = try await store.metricHistory(platform: .instagram, postID: id).map(\.likeCount)
+            #expect(likes == (index == ids.count - 1 ? [1, 2] : [1]), "\(id.debugDescription)")
+        }
+    }
+
+    /// Should refuse a page with an id holding a NUL (SQLite would never find that post again),
+    /// and store nothing of it.
+    @Test func nulInAnIDFailsThePage() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("postsync-ingest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("store.sqlite").path)
+        let now = Date(timeIntervalSince1970: 1_795_000_000)
+        let account = try #require(AccountID("instagram:17841400000000001"))
+        try await store.insertAccounts([AccountRecord(id: account, accessToken: "t", createdAt: now)])
+        let posts = ["1", "nul\u{0}byte"].map {
+            FetchedPost(
+                postID: $0, caption: nil, mediaType: nil, permalink: nil, publishedAt: now,
+                metrics: PostMetrics(likeCount: 1), coverage: [.likes])
+        }
+        await #expect(throws: StoreError.self) { try await store.ingest(posts, for: account, now: now) }
+        #expect(try await store.postCounts()[account.description] == nil)
     }
 }
