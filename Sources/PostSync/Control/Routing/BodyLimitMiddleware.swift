@@ -18,7 +18,8 @@ struct BodyLimitMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let tooLarge = ControlError.tooLarge("body exceeds \(name)")
+        // Made only when thrown: every request passes here, `/healthz` too.
+        var tooLarge: ControlError { .tooLarge("body exceeds \(name)") }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBytes { throw tooLarge }
         var request = request
         var context = context
