@@ -13,7 +13,7 @@ let strict: [SwiftSetting] = [
 /// glibc 2.36+) and no symbol table exported for dlopen'd code, which the daemon never loads.
 /// The statically linked binary's relocations (3.6 MB) and exported symbols (2.9 MB) were read
 /// and kept resident by every process: `serve` with two accounts fell from 46 to 36 MB of RSS
-/// (README, "Where the memory goes"). lld also links it in 2 s where gold took a minute.
+/// (README, "Where the memory goes"). lld links it in under 2 s.
 let releaseLinking: [LinkerSetting] = [
     .unsafeFlags(
         ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
