@@ -1,6 +1,10 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Warnings are errors in our own targets only; dependencies are left alone. `any` is spelled
 /// out for every existential, and a file imports every module whose members it uses.
 let strict: [SwiftSetting] = [
@@ -9,14 +13,33 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-/// How the release daemon is linked on Linux: with lld, relative relocations packed (DT_RELR,
-/// glibc 2.36+) and no symbol table exported for dlopen'd code, which the daemon never loads.
-/// The statically linked binary's relocations (3.6 MB) and exported symbols (2.9 MB) were read
-/// and kept resident by every process: `serve` with two accounts fell from 46 to 36 MB of RSS
-/// (README, "Where the memory goes"). lld links it in under 2 s.
+/// Whether this machine links with packed relative relocations (DT_RELR): lld is on the PATH
+/// (Swift's toolchains ship it) and glibc is 2.36 or later. A binary with them needs glibc 2.36
+/// to start (lld marks it `GLIBC_ABI_DT_RELR`), so an older build host keeps the classic ones.
+let packsRelocations: Bool = {
+    #if canImport(Glibc)
+    var text = [CChar](repeating: 0, count: 64)  // "glibc 2.36"
+    guard confstr(Int32(_CS_GNU_LIBC_VERSION), &text, text.count) > 0 else { return false }
+    let version = String(cString: text).split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
+    guard version.count >= 2, (version[0], version[1]) >= (2, 36) else { return false }
+    let path = getenv("PATH").map { String(cString: $0) } ?? ""
+    return path.split(separator: ":").contains { access("\($0)/ld.lld", X_OK) == 0 }
+    #else
+    return false
+    #endif
+}()
+
+/// How the release daemon is linked on Linux: no symbol table exported for code loaded at run
+/// time (the daemon loads none), and with lld and relative relocations packed where the build
+/// host allows (`packsRelocations`). The statically linked binary's exported symbols (2.9 MB)
+/// and relocations (3.6 MB; 30 KB packed) were read and kept resident by every process: `serve`
+/// with two accounts fell from 43 to 40 MB of RSS without the symbols and to 37 MB with packed
+/// relocations as well (README, "Where the memory goes"). `scripts/package.sh` makes the Debian
+/// package depend on glibc 2.36 when the binary has them.
 let releaseLinking: [LinkerSetting] = [
     .unsafeFlags(
-        ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+        ["-Xlinker", "--no-export-dynamic"]
+            + (packsRelocations ? ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] : []),
         .when(platforms: [.linux], configuration: .release))
 ]
 

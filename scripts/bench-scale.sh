@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-source "$(dirname "$0")/lib/bench-common.sh"
+source scripts/lib/bench-common.sh
 bin=${POSTSYNC_BIN:-$(release_binary postsync)}
 # The store's ingest benchmark (Sources/IngestBench): $INGEST_BENCH_BIN, else built.
 ingest_bin=${INGEST_BENCH_BIN:-$(release_binary IngestBench)}

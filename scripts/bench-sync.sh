@@ -83,7 +83,7 @@ if [ "$postgres" = 1 ]; then
     command -v psql >/dev/null || { echo "bench-sync: --postgres needs psql (Debian: postgresql-client)" >&2; exit 2; }
 fi
 
-source "$(dirname "$0")/lib/bench-common.sh"
+source scripts/lib/bench-common.sh
 bin=${POSTSYNC_BIN:-$(release_binary postsync)}
 work=$(mktemp -d /tmp/postsync-bench.XXXXXX)
 sim_pid=""
@@ -106,7 +106,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-source "$(dirname "$0")/lib/bench-common.sh"
 
 # synclog_figures FILE [SKIP]: "api_calls failed posts_synced" of the entries after the first SKIP.
 synclog_figures() {

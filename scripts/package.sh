@@ -127,6 +127,12 @@ mkdir -p "$work/src/debian"
 printf 'Source: postsync\n\nPackage: postsync\nArchitecture: any\n' >"$work/src/debian/control"
 depends=$(cd "$work/src" && dpkg-shlibdeps -O "$stage/usr/bin/postsync" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || fail "dpkg-shlibdeps found no dependencies"
+# Packed relative relocations (DT_RELR, Package.swift's releaseLinking) need glibc 2.36 to start,
+# which dpkg-shlibdeps does not know: it asks only for the newest versioned symbol's glibc.
+if readelf -V "$stage/usr/bin/postsync" 2>/dev/null | grep -q GLIBC_ABI_DT_RELR; then
+    depends=$(echo "$depends" | sed -E 's/libc6 \(>= [0-9.]+\)/libc6 (>= 2.36)/')
+    case "$depends" in *"libc6 (>= 2.36)"*) ;; *) fail "no libc6 dependency to raise to 2.36 in: $depends" ;; esac
+fi
 installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat >"$stage/DEBIAN/control" <<EOF
 Package: postsync

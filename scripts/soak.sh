@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-source "$(dirname "$0")/lib/bench-common.sh"
+source scripts/lib/bench-common.sh
 [ -n "$bin" ] || bin=$(release_binary postsync)
 
 work=$(mktemp -d /tmp/postsync-soak.XXXXXX)
@@ -49,7 +49,6 @@ cleanup() {
     if [ "$keep" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-source "$(dirname "$0")/lib/bench-common.sh"
 
 sim="http://127.0.0.1:$port"
 start_simulator "$port" "$accounts" "$posts"

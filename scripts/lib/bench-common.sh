@@ -38,6 +38,7 @@ write_config() {
 evict_binary() {
     python3 -c 'import os, sys
 fd = os.open(sys.argv[1], os.O_RDONLY)
+os.fsync(fd)  # dirty pages (a binary just linked) are not dropped
 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 os.close(fd)' "$bin"
 }

@@ -13,12 +13,13 @@ public final class WebhookDeduplicator: Sendable {
     public struct Key: Hashable, Sendable {
         private let words: (UInt64, UInt64, UInt64, UInt64)
 
-        /// The key made of `bytes`, of which the first 32 count (a SHA-256 digest or HMAC has 32).
+        /// The key made of `bytes`: exactly 32 of them (a SHA-256 digest or HMAC).
         public init(_ bytes: some ContiguousBytes) {
             var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
             withUnsafeMutableBytes(of: &words) { key in
                 bytes.withUnsafeBytes { source in
-                    key.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(key.count)))
+                    precondition(source.count == key.count, "a de-duplication key is 32 bytes")
+                    key.copyMemory(from: source)
                 }
             }
             self.words = words
