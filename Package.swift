@@ -20,7 +20,10 @@ let packsRelocations: Bool = {
     #if canImport(Glibc)
     var text = [CChar](repeating: 0, count: 64)  // "glibc 2.36"
     guard confstr(Int32(_CS_GNU_LIBC_VERSION), &text, text.count) > 0 else { return false }
-    let version = String(cString: text).split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
+    let bytes = text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    let version =
+        String(decoding: bytes, as: UTF8.self).split(separator: " ").last?.split(separator: ".")
+        .compactMap { Int($0) } ?? []
     guard version.count >= 2, (version[0], version[1]) >= (2, 36) else { return false }
     let path = getenv("PATH").map { String(cString: $0) } ?? ""
     return path.split(separator: ":").contains { access("\($0)/ld.lld", X_OK) == 0 }
