@@ -128,8 +128,6 @@ extension SQLiteStore {
     private func storedPosts(_ db: GRDB.Database, platform: String, ids: [String]) throws -> [String: StoredPost] {
         var result: [String: StoredPost] = [:]
         guard !ids.isEmpty else { return result }
-        // An id holding a NUL is not found (SQLite reads text back up to the NUL, as it did with
-        // bound values): its page fails on the insert, as a malformed answer fails a run.
         let statement = try db.cachedStatement(
             sql: """
                 SELECT post_id, caption, media_type, permalink, published_at, like_count, comment_count, view_count,

@@ -74,7 +74,7 @@ public enum WebhookSignature {
     /// The `X-Hub-Signature-256` value Meta would send for `body`: `sha256=<lower-case hex>`.
     /// Production code only verifies; tests and tools sign.
     public static func metaSignature(body: Data, secret: String) -> String {
-        "sha256=" + hex(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+        "sha256=" + hex(HMAC<SHA256>.authenticationCode(for: body, using: signingKey(secret)))
     }
 
     // MARK: TikTok
@@ -119,8 +119,7 @@ public enum WebhookSignature {
     public static func tiktokSignature(body: Data, secret: String, timestamp: Int64) -> String {
         var message = Data("\(timestamp).".utf8)
         message.append(body)
-        let key = SymmetricKey(data: Data(secret.utf8))
-        return "t=\(timestamp),s=" + hex(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        return "t=\(timestamp),s=" + hex(HMAC<SHA256>.authenticationCode(for: message, using: signingKey(secret)))
     }
 
     /// The parts of a well-formed `TikTok-Signature` header.
@@ -162,6 +161,11 @@ public enum WebhookSignature {
     }
 
     // MARK: Helpers
+
+    /// The key the signing helpers use (verification goes through `WebhookKey`).
+    private static func signingKey(_ secret: String) -> SymmetricKey {
+        SymmetricKey(data: Data(secret.utf8))
+    }
 
     /// Lower-case hex of a MAC.
     private static func hex(_ mac: HashedAuthenticationCode<SHA256>) -> String {
