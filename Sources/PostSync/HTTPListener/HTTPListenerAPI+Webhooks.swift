@@ -10,7 +10,7 @@ extension HTTPListenerAPI {
     func instagramWebhook(_ request: Request, context: APIRequestContext) async throws -> JSONResponse<ListenerStatus> {
         let body = context.body
         guard let key = secrets.instagramKey,
-            let mac = WebhookSignature.verifiedMeta(body: body, header: Self.header(.hubSignature, of: request), key: key)
+            WebhookSignature.verifyMeta(body: body, header: Self.header(.hubSignature, of: request), key: key)
         else {
             metrics.webhook(.instagram, result: "bad_signature")
             logger.warning(
@@ -18,9 +18,9 @@ extension HTTPListenerAPI {
                 metadata: ["webhook.platform": "instagram", "http.remote": "\(context.remoteAddress)"])
             throw ControlError.badSignature("missing or invalid X-Hub-Signature-256")
         }
-        // Meta retries for 36 hours: a body already seen is acknowledged and ignored. Its verified
-        // MAC names it, so it is not hashed again.
-        if deduplicator.isDuplicate(key: mac, now: clock.now) {
+        // Meta retries for 36 hours: a body already seen is acknowledged and ignored. Keyed by the
+        // body's own digest, not its MAC: a retry signed with a reloaded secret is the same body.
+        if deduplicator.isDuplicate(body, now: clock.now) {
             metrics.webhook(.instagram, result: "duplicate")
             return JSONResponse(.duplicate)
         }

@@ -6,8 +6,8 @@ import Foundation
 /// Meta retries a delivery for up to 36 hours and TikTok for up to 72, and both promise only
 /// "at least once", so the same raw body can arrive several times. CONTRACT §5: a delivery whose
 /// raw body was already seen within the window is answered 200 and not acted on. Only a 32-byte
-/// key of each body is kept, never the body, and memory is bounded by `capacity`: its SHA-256
-/// digest, or for Meta its verified HMAC under the app secret, which names it as well.
+/// key of each body is kept (its SHA-256 digest), never the body, and memory is bounded by
+/// `capacity`.
 public final class WebhookDeduplicator: Sendable {
     /// What a body is remembered by: 32 bytes of a SHA-256 digest or HMAC, held inline.
     public struct Key: Hashable, Sendable {

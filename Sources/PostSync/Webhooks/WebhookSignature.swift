@@ -37,16 +37,13 @@ public enum WebhookSignature {
     ///   including an empty app secret (anyone can compute an HMAC with an empty key).
     public static func verifyMeta(body: Data, header: String?, appSecret: String) -> Bool {
         guard let key = WebhookKey(secret: appSecret) else { return false }
-        return verifiedMeta(body: body, header: header, key: key) != nil
+        return verifyMeta(body: body, header: header, key: key)
     }
 
     /// Checks an `X-Hub-Signature-256` header with a key prepared once (see `verifyMeta`).
-    /// - Returns: The body's MAC when the header carries it, nil for anything else. The MAC is the
-    ///   body's HMAC under the app secret: it names the body as well as its SHA-256 digest does,
-    ///   so the de-duplication keeps it instead of hashing the body a second time.
-    static func verifiedMeta(body: Data, header: String?, key: WebhookKey) -> WebhookDeduplicator.Key? {
-        guard let header, let mac = metaMAC(header), key.isValid(mac, of: body) else { return nil }
-        return WebhookDeduplicator.Key(mac)
+    static func verifyMeta(body: Data, header: String?, key: WebhookKey) -> Bool {
+        guard let header, let mac = metaMAC(header) else { return false }
+        return key.isValid(mac, of: body)
     }
 
     /// The MAC of a Meta signature header: `sha256=` (any case) and 64 hex digits, white space
