@@ -32,6 +32,19 @@ let packsRelocations: Bool = {
     #endif
 }()
 
+/// The functions the daemon runs, placed side by side (lld's `--symbol-ordering-file`, the list
+/// `scripts/link-order.sh` writes): the kernel maps 64 KB around every code page a process
+/// touches, and the 3 MB of functions `serve` runs were spread through 32 MB of machine code, so
+/// most of it was resident in every daemon. A function the list does not name links as before;
+/// a name it has that no longer exists is skipped without a warning.
+let codeOrdering: [String] = {
+    let list = Context.packageDirectory + "/scripts/link-order.txt"
+    #if canImport(Glibc)
+    guard access(list, R_OK) == 0 else { return [] }
+    #endif
+    return ["-Xlinker", "--symbol-ordering-file=\(list)", "-Xlinker", "--no-warn-symbol-ordering"]
+}()
+
 /// How the release daemon is linked on Linux: no symbol table exported for code loaded at run
 /// time (the daemon loads none), and with lld and relative relocations packed where the build
 /// host allows (`packsRelocations`). The statically linked binary's exported symbols (2.9 MB)
@@ -42,7 +55,7 @@ let packsRelocations: Bool = {
 let releaseLinking: [LinkerSetting] = [
     .unsafeFlags(
         ["-Xlinker", "--no-export-dynamic"]
-            + (packsRelocations ? ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] : []),
+            + (packsRelocations ? ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] + codeOrdering : []),
         .when(platforms: [.linux], configuration: .release))
 ]
 

@@ -8,11 +8,11 @@
 #
 #   --version V     the package version (default: what `postsync --version` prints)
 #   --binary PATH   package this binary (it must have the Swift runtime linked statically)
-#   --no-build      reuse the binary at `swift build -c release --static-swift-stdlib --show-bin-path`
+#   --no-build      reuse the binary at `swift build -c release --show-bin-path` (scripts/build-release.sh builds it)
 #   --output DIR    where the .deb goes (default .build/deb); the path is printed last
 #
-# Without --binary or --no-build it runs `swift build -c release --static-swift-stdlib
-# --product postsync` (incremental). Runs lintian when it is installed (errors fail the run).
+# Without --binary or --no-build it runs `scripts/build-release.sh --product postsync`
+# (incremental). Runs lintian when it is installed (errors fail the run).
 # SOURCE_DATE_EPOCH (default: the last commit's time) fixes dates and mtimes.
 set -euo pipefail
 caller=$PWD
@@ -49,8 +49,8 @@ if [ -n "$binary" ]; then
     case "$binary" in /*) ;; *) binary="$caller/$binary" ;; esac
 else
     if [ "$build" -eq 1 ]; then
-        say "building: swift build -c release --static-swift-stdlib --product postsync"
-        swift build -c release --static-swift-stdlib --product postsync
+        say "building: scripts/build-release.sh --product postsync"
+        "$root/scripts/build-release.sh" --product postsync
     fi
     binary="$(swift build -c release --static-swift-stdlib --show-bin-path)/postsync"
 fi

@@ -58,15 +58,16 @@ count_posts() {
     python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from posts').fetchone()[0])" "$1"
 }
 
-# release_binary PRODUCT: builds PRODUCT (incrementally) as it ships, in release with the Swift
-# runtime linked statically, as scripts/package.sh and CI build it, and prints its path. Memory
+# release_binary PRODUCT: builds PRODUCT (incrementally) as it ships (scripts/build-release.sh: in
+# release, the Swift runtime linked statically, the functions it runs laid out together), as
+# scripts/package.sh and CI build it, and prints its path. Memory
 # figures depend on it: the shared Swift and Foundation libraries of a dynamic build map about
 # 15 MB more code pages than the statically linked binary touches. Build output goes to stderr
 # only when the build fails.
 release_binary() {
     local product=$1 log
     log=$(mktemp)
-    if ! swift build -c release --static-swift-stdlib --product "$product" >"$log" 2>&1; then
+    if ! scripts/build-release.sh --product "$product" >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"
         return 1

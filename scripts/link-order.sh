@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Writes scripts/link-order.txt: the functions `postsync serve` runs, hottest first, which the
+# release link places side by side (lld's --symbol-ordering-file; Package.swift, releaseLinking).
+#
+# Why: the kernel maps 64 KB around each code page a process touches, and the functions the
+# daemon runs were spread through 34 MB of machine code, so 22 MB of it was resident in every
+# daemon. Laid out together they fill a few MB. The list is a layout hint only: a function missing
+# from it (new, renamed) still links and runs, placed after the listed ones; regenerate the list
+# when the code has moved on (a release binary's RSS says when: README, "Where the memory went").
+#
+# How: callgrind (valgrind, Debian: valgrind) counts the instructions of every function the release
+# daemon runs in a scripted hour in miniature, against the simulator (its own process, not
+# counted): `serve --once` (start-up, migrations, a cold sync of both platforms), then `serve` with
+# the HTTP listener for a while: scheduled syncs, signed webhooks of both platforms (the simulator
+# delivers them when it publishes), /healthz, /metrics, and the control socket (status, logs,
+# posts, sync, autosync), then SIGTERM.
+#
+#   scripts/link-order.sh                  # builds the release binary, writes scripts/link-order.txt
+#   POSTSYNC_BIN=path scripts/link-order.sh
+#   scripts/link-order.sh --check BIN      # fails when under half the listed functions are in BIN
+#                                          # (the list is stale: regenerate it); CI runs this
+set -euo pipefail
+cd "$(dirname "$0")/.."
+case "${1:-}" in
+    -h | --help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --check)
+        [ -n "${2:-}" ] || { echo "link-order: --check needs a binary" >&2; exit 2; }
+        python3 - "$2" scripts/link-order.txt <<'PY'
+import subprocess, sys
+binary, listing = sys.argv[1], sys.argv[2]
+out = subprocess.run(["nm", "--defined-only", binary], check=True, capture_output=True, text=True).stdout
+defined = {line.split()[-1] for line in out.splitlines() if line.split()[1:2] and line.split()[1] in "tTwW"}
+names = open(listing).read().split()
+found = sum(name in defined for name in names)
+print(f"link-order: {found} of the {len(names)} functions in {listing} are in {binary}")
+if found * 2 < len(names):
+    sys.exit("link-order: the list is stale; regenerate it with scripts/link-order.sh")
+PY
+        exit ;;
+esac
+command -v valgrind >/dev/null || { echo "link-order: valgrind is missing (Debian: apt-get install valgrind)" >&2; exit 1; }
+
+source scripts/lib/bench-common.sh
+work=$(mktemp -d /tmp/postsync-link-order.XXXXXX)
+built=${POSTSYNC_BIN:-$(release_binary postsync)}
+# Valgrind 3.19 (Debian 12) cannot read the toolchain's DWARF 5: it runs a copy without debug
+# information, which keeps the symbol table the list is made of.
+bin="$work/postsync"
+strip --strip-debug -o "$bin" "$built"
+sim_pid=""; daemon_pid=""
+cleanup() {
+    for pid in $daemon_pid $sim_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    if [ "${LINK_ORDER_KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() { # what, seconds, command...
+    local what=$1 seconds=$2; shift 2
+    for _ in $(seq 1 $((seconds * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "link-order: timed out waiting for $what" >&2; exit 1
+}
+
+sim_port=$(free_port); http_port=$(free_port)
+start_simulator "$sim_port" 6 60 --webhook-url "http://127.0.0.1:$http_port"
+state="$work/state"; socket="$work/control.sock"
+write_config "$work/config.yaml" "$sim_port" \
+    "  app_secret: sim-app-secret" \
+    "control:" "  socket: $socket" \
+    "http:" "  listen: 127.0.0.1:$http_port" \
+    "sync:" "  interval: 20s" "  jitter: 0.1"
+# The simulator's app secret belongs to the instagram section of the config.
+python3 - "$work/config.yaml" <<'PY'
+import sys
+path = sys.argv[1]
+lines = open(path).read().splitlines()
+secret = lines.pop(lines.index("  app_secret: sim-app-secret"))
+lines.insert(lines.index("instagram:") + 1, secret)
+open(path, "w").write("\n".join(lines) + "\n")
+PY
+"$bin" dev-import --simulator "http://127.0.0.1:$sim_port" --state-dir "$state" >/dev/null
+
+grind=(valgrind --tool=callgrind --demangle=no)
+args=(--config "$work/config.yaml" --state-dir "$state" --log-level info)
+echo "link-order: serve --once under callgrind ..." >&2
+"${grind[@]}" --callgrind-out-file="$work/once.out" "$bin" serve --once "${args[@]}" >"$work/once.log" 2>&1
+
+echo "link-order: serve under callgrind ..." >&2
+"${grind[@]}" --callgrind-out-file="$work/serve.out" "$bin" serve "${args[@]}" >"$work/serve.log" 2>&1 &
+daemon_pid=$!
+wait_for "the daemon" 300 curl -sf "http://127.0.0.1:$http_port/healthz"
+ctl() { "$bin" "$@" --socket "$socket" >/dev/null 2>&1 || true; }
+ig=$(curl -sf "http://127.0.0.1:$sim_port/_sim/accounts" | python3 -c '
+import json, sys
+print(next(a["externalId"] for a in json.load(sys.stdin) if a["platform"] == "instagram"))')
+tt=$(curl -sf "http://127.0.0.1:$sim_port/_sim/accounts" | python3 -c '
+import json, sys
+print(next(a["externalId"] for a in json.load(sys.stdin) if a["platform"] == "tiktok"))')
+for round in 1 2 3; do
+    curl -sf -X POST "http://127.0.0.1:$sim_port/_sim/publish?account=instagram:$ig" >/dev/null
+    curl -sf -X POST "http://127.0.0.1:$sim_port/_sim/publish?account=tiktok:$tt" >/dev/null
+    curl -sf "http://127.0.0.1:$http_port/healthz" >/dev/null
+    curl -sf "http://127.0.0.1:$http_port/metrics" >/dev/null
+    ctl status
+    ctl logs -n 5
+    ctl posts --account "instagram:$ig" --limit 3
+    ctl sync "tiktok:$tt"
+    [ "$round" = 2 ] && { ctl autosync off "instagram:$ig"; ctl autosync on "instagram:$ig"; }
+    sleep 15
+done
+# Scheduled runs of every account (the interval is 20 s).
+sleep 30
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || { echo "link-order: serve did not exit cleanly: $(tail -n 5 "$work/serve.log")" >&2; exit 1; }
+daemon_pid=""
+
+# Every function of the binary either run executed, by instructions of its own (both runs summed),
+# hottest first. (The C libraries' functions are not the binary's to place.)
+nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ {print $3}' >"$work/defined.txt"
+python3 - "$work/defined.txt" "$work/once.out" "$work/serve.out" >"$work/link-order.txt" <<'PY'
+import collections, re, sys
+defined = set(open(sys.argv[1]).read().split())
+cost = collections.Counter()
+for path in sys.argv[2:]:
+    names, current, call = {}, None, False
+    for line in open(path, errors="replace"):
+        if line.startswith(("fn=", "cfn=")):
+            m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+            if m.group(2): names[m.group(1)] = m.group(2)
+            if line.startswith("fn="): current = names.get(m.group(1))
+        elif line.startswith("calls="):
+            call = True  # the next cost line is the call's inclusive cost, not the caller's own
+        elif current and (line[:1].isdigit() or line[:1] in "+-*"):
+            parts = line.split()
+            if not call and len(parts) >= 2 and parts[1].isdigit(): cost[current] += int(parts[1])
+            call = False
+# Callgrind tells apart functions of one name by a suffix ('2); the linker knows the name.
+merged = collections.Counter()
+for name, instructions in cost.items():
+    merged[re.sub(r"'\d+$", "", name)] += instructions
+for name, _ in sorted(merged.items(), key=lambda item: (-item[1], item[0])):
+    if name in defined: print(name)
+PY
+[ -s "$work/link-order.txt" ] || { echo "link-order: no function was counted" >&2; exit 1; }
+mv "$work/link-order.txt" scripts/link-order.txt
+echo "link-order: $(wc -l <scripts/link-order.txt) functions in scripts/link-order.txt" >&2
