@@ -10,8 +10,16 @@
 #   side (scripts/link-order.txt, Package.swift's `codeOrdering`): the code resident in a daemon
 #   is then what it runs, not the 32 MB they were spread through.
 #
-# Build with the same flags every time: other flags rebuild every module of .build/release. The
-# binary's path is `swift build -c release --show-bin-path`/postsync (flags do not change it).
+# SwiftPM does not recompile a module whose sources did not change when only -Xswiftc flags did,
+# so objects of an earlier plain `swift build -c release` would keep their old sections: the first
+# run here deletes the release objects of Swift modules once (a full rebuild) and leaves a stamp.
+# The binary's path is `swift build -c release --show-bin-path`/postsync (flags do not change it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec swift build -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections "$@"
+stamp=.build/release-function-sections.stamp
+if [ -d .build/release/ ] && [ ! -f "$stamp" ]; then
+    echo "build-release: first build with -function-sections here: the release objects are rebuilt" >&2
+    find .build/release/ -name '*.swift.o' -delete
+fi
+swift build -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections "$@"
+mkdir -p .build && touch "$stamp"
