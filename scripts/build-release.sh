@@ -21,5 +21,10 @@ if [ -d .build/release/ ] && [ ! -f "$stamp" ]; then
     echo "build-release: first build with -function-sections here: the release objects are rebuilt" >&2
     find .build/release/ -name '*.swift.o' -delete
 fi
+# Nor does it relink when only the layout list changed (it is no input it knows of).
+bin_dir=$(swift build -c release --show-bin-path)
+if [ -f "$bin_dir/postsync" ] && [ scripts/link-order.txt -nt "$bin_dir/postsync" ]; then
+    rm -f "$bin_dir/postsync"
+fi
 swift build -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections "$@"
 mkdir -p .build && touch "$stamp"

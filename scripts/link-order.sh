@@ -3,7 +3,7 @@
 # release link places side by side (lld's --symbol-ordering-file; Package.swift, releaseLinking).
 #
 # Why: the kernel maps 64 KB around each code page a process touches, and the functions the
-# daemon runs were spread through 34 MB of machine code, so 22 MB of it was resident in every
+# daemon runs were spread through 32 MB of machine code, so 21 MB of it was resident in every
 # daemon. Laid out together they fill a few MB. The list is a layout hint only: a function missing
 # from it (new, renamed) still links and runs, placed after the listed ones; regenerate the list
 # when the code has moved on (a release binary's RSS says when: README, "Where the memory went").
@@ -18,23 +18,34 @@
 #   scripts/link-order.sh                  # builds the release binary, writes scripts/link-order.txt
 #   POSTSYNC_BIN=path scripts/link-order.sh
 #   scripts/link-order.sh --check BIN      # fails when under half the listed functions are in BIN
-#                                          # (the list is stale: regenerate it); CI runs this
+#                                          # (the list is stale: regenerate it) or when BIN was not
+#                                          # linked in the list's order; CI runs this
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-    -h | --help) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
     --check)
         [ -n "${2:-}" ] || { echo "link-order: --check needs a binary" >&2; exit 2; }
         python3 - "$2" scripts/link-order.txt <<'PY'
 import subprocess, sys
 binary, listing = sys.argv[1], sys.argv[2]
 out = subprocess.run(["nm", "--defined-only", binary], check=True, capture_output=True, text=True).stdout
-defined = {line.split()[-1] for line in out.splitlines() if line.split()[1:2] and line.split()[1] in "tTwW"}
-names = open(listing).read().split()
-found = sum(name in defined for name in names)
-print(f"link-order: {found} of the {len(names)} functions in {listing} are in {binary}")
-if found * 2 < len(names):
+address = {}
+for line in out.splitlines():
+    fields = line.split(None, 2)  # address, type, name (a name may hold spaces)
+    if len(fields) == 3 and fields[1] in "tTwW":
+        address.setdefault(fields[2], int(fields[0], 16))
+names = open(listing).read().splitlines()
+found = [address[name] for name in names if name in address]
+print(f"link-order: {len(found)} of the {len(names)} functions in {listing} are in {binary}")
+if len(found) * 2 < len(names):
     sys.exit("link-order: the list is stale; regenerate it with scripts/link-order.sh")
+# Linked in the list's order, each listed function lies after the one before it, except where
+# several share one section (moved whole); linked without it, about half do.
+rising = sum(b > a for a, b in zip(found, found[1:])) / max(1, len(found) - 1)
+print(f"link-order: {rising:.0%} of them follow the one listed before")
+if rising < 0.7:
+    sys.exit("link-order: the binary was not linked in the list's order (lld and --symbol-ordering-file: Package.swift)")
 PY
         exit ;;
 esac
@@ -42,17 +53,17 @@ command -v valgrind >/dev/null || { echo "link-order: valgrind is missing (Debia
 
 source scripts/lib/bench-common.sh
 work=$(mktemp -d /tmp/postsync-link-order.XXXXXX)
-built=${POSTSYNC_BIN:-$(release_binary postsync)}
-# Valgrind 3.19 (Debian 12) cannot read the toolchain's DWARF 5: it runs a copy without debug
-# information, which keeps the symbol table the list is made of.
-bin="$work/postsync"
-strip --strip-debug -o "$bin" "$built"
 sim_pid=""; daemon_pid=""
 cleanup() {
     for pid in $daemon_pid $sim_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
     if [ "${LINK_ORDER_KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+built=${POSTSYNC_BIN:-$(release_binary postsync)}
+# Valgrind 3.19 (Debian 12) cannot read the toolchain's DWARF 5: it runs a copy without debug
+# information, which keeps the symbol table the list is made of.
+bin="$work/postsync"
+strip --strip-debug -o "$bin" "$built"
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for() { # what, seconds, command...
@@ -83,12 +94,14 @@ PY
 grind=(valgrind --tool=callgrind --demangle=no)
 args=(--config "$work/config.yaml" --state-dir "$state" --log-level info)
 echo "link-order: serve --once under callgrind ..." >&2
-"${grind[@]}" --callgrind-out-file="$work/once.out" "$bin" serve --once "${args[@]}" >"$work/once.log" 2>&1
+"${grind[@]}" --callgrind-out-file="$work/once.out" "$bin" serve --once "${args[@]}" >"$work/once.log" 2>&1 ||
+    { echo "link-order: serve --once failed: $(grep -v '^==' "$work/once.log" | tail -n 5)" >&2; exit 1; }
 
 echo "link-order: serve under callgrind ..." >&2
 "${grind[@]}" --callgrind-out-file="$work/serve.out" "$bin" serve "${args[@]}" >"$work/serve.log" 2>&1 &
 daemon_pid=$!
-wait_for "the daemon" 300 curl -sf "http://127.0.0.1:$http_port/healthz"
+wait_for "the daemon" 300 sh -c "kill -0 $daemon_pid || exit 0; curl -sf http://127.0.0.1:$http_port/healthz"
+kill -0 "$daemon_pid" 2>/dev/null || { echo "link-order: serve exited: $(grep -v '^==' "$work/serve.log" | tail -n 5)" >&2; exit 1; }
 ctl() { "$bin" "$@" --socket "$socket" >/dev/null 2>&1 || true; }
 ig=$(curl -sf "http://127.0.0.1:$sim_port/_sim/accounts" | python3 -c '
 import json, sys
@@ -116,10 +129,14 @@ daemon_pid=""
 
 # Every function of the binary either run executed, by instructions of its own (both runs summed),
 # hottest first. (The C libraries' functions are not the binary's to place.)
-nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ {print $3}' >"$work/defined.txt"
+nm --defined-only "$bin" | python3 -c '
+import sys
+for line in sys.stdin:
+    fields = line.rstrip("\n").split(None, 2)  # address, type, name (a name may hold spaces)
+    if len(fields) == 3 and fields[1] in "tTwW": print(fields[2])' >"$work/defined.txt"
 python3 - "$work/defined.txt" "$work/once.out" "$work/serve.out" >"$work/link-order.txt" <<'PY'
 import collections, re, sys
-defined = set(open(sys.argv[1]).read().split())
+defined = set(open(sys.argv[1]).read().splitlines())
 cost = collections.Counter()
 for path in sys.argv[2:]:
     names, current, call = {}, None, False
