@@ -316,6 +316,11 @@ public actor ClusterCoordinator: Service {
                 // next holder, after a pause so that it does not bounce between daemons, unless
                 // it is older than a command lives.
                 if let sentAt = command.sentAt, Date().timeIntervalSince(sentAt) > ClusterLink.commandLifetime.seconds {
+                    logger.warning(
+                        "cluster command dropped: no worker took it in time",
+                        metadata: [
+                            "cluster.command": "\(command.id)", "account.id": "\(id)", "cluster.action": "\(command.action)",
+                        ])
                     return
                 }
                 try? await Task.sleep(for: .milliseconds(500))
@@ -323,6 +328,15 @@ public actor ClusterCoordinator: Service {
                 return
             }
             reply = await carryOut(command.action, for: id)
+            // Nobody waits for the answer of such a command: its failure would go unseen.
+            if !command.wantsReply, let error = reply.error {
+                logger.warning(
+                    "cluster command failed",
+                    metadata: [
+                        "cluster.command": "\(command.id)", "account.id": "\(id)", "cluster.action": "\(command.action)",
+                        "error": "\(error)",
+                    ])
+            }
         }
         await link.answer(command, reply)
     }
