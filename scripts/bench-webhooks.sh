@@ -65,26 +65,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_for() { # what, command...
-    local what=$1
-    shift
-    for _ in $(seq 1 300); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "bench-webhooks: timed out waiting for $what" >&2
-    exit 1
-}
-
 # --- simulator (no --webhook-url: it must not deliver webhooks itself) and daemon ---------------
 sim_port=$(free_port)
 sim="http://127.0.0.1:$sim_port"
 "$bin" simulate --listen "127.0.0.1:$sim_port" --accounts "$accounts" --posts 5 --seed 7 >"$work/sim.log" 2>&1 &
 sim_pid=$!
-wait_for "the simulator" grep -q listening "$work/sim.log"
+wait_for "the simulator" 30 grep -q listening "$work/sim.log"
 
 http_port=$(free_port)
 listener="http://127.0.0.1:$http_port"
@@ -113,9 +99,9 @@ YAML
 "$bin" dev-import --simulator "$sim" --state-dir "$state" >/dev/null
 "$bin" serve --config "$work/config.yaml" --state-dir "$state" --log-level error >"$work/serve.log" 2>&1 &
 serve_pid=$!
-wait_for "the HTTP listener" curl -sf "$listener/healthz"
+wait_for "the HTTP listener" 30 curl -sf "$listener/healthz"
 # The first scheduled sync of every account, so the runs below start from idle accounts.
-wait_for "the first syncs" sh -c "[ \$(wc -l <'$state/synclog.jsonl') -ge $accounts ]"
+wait_for "the first syncs" 30 sh -c "[ \$(wc -l <'$state/synclog.jsonl') -ge $accounts ]"
 
 # Instagram user ids: the first 3 take the wrk load, the others the latency samples, round robin.
 # Meta's usage pacing is per account, so the load does not slow the latency accounts down; and a

@@ -22,19 +22,28 @@
 #                                          # linked in the list's order; CI runs this
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# functions BINARY: "address<TAB>name" of every function the binary defines (a name may hold
+# spaces), from its symbol table.
+functions() {
+    nm --defined-only "$1" | python3 -c '
+import sys
+for line in sys.stdin:
+    fields = line.rstrip("\n").split(None, 2)  # address, type, name
+    if len(fields) == 3 and fields[1] in "tTwW": print(fields[0] + "\t" + fields[2])'
+}
+
 case "${1:-}" in
     -h | --help) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
     --check)
-        [ -n "${2:-}" ] || { echo "link-order: --check needs a binary" >&2; exit 2; }
-        python3 - "$2" scripts/link-order.txt <<'PY'
-import subprocess, sys
-binary, listing = sys.argv[1], sys.argv[2]
-out = subprocess.run(["nm", "--defined-only", binary], check=True, capture_output=True, text=True).stdout
+        [ -f "${2:-}" ] || { echo "link-order: --check needs a binary (none at ${2:-<nothing>})" >&2; exit 2; }
+        python3 - "$2" scripts/link-order.txt <(functions "$2") <<'PY'
+import sys
+binary, listing, defined = sys.argv[1], sys.argv[2], sys.argv[3]
 address = {}
-for line in out.splitlines():
-    fields = line.split(None, 2)  # address, type, name (a name may hold spaces)
-    if len(fields) == 3 and fields[1] in "tTwW":
-        address.setdefault(fields[2], int(fields[0], 16))
+for line in open(defined):
+    at, name = line.rstrip("\n").split("\t", 1)
+    address.setdefault(name, int(at, 16))
 names = open(listing).read().splitlines()
 found = [address[name] for name in names if name in address]
 print(f"link-order: {len(found)} of the {len(names)} functions in {listing} are in {binary}")
@@ -64,13 +73,6 @@ built=${POSTSYNC_BIN:-$(release_binary postsync)}
 # information, which keeps the symbol table the list is made of.
 bin="$work/postsync"
 strip --strip-debug -o "$bin" "$built"
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() { # what, seconds, command...
-    local what=$1 seconds=$2; shift 2
-    for _ in $(seq 1 $((seconds * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    echo "link-order: timed out waiting for $what" >&2; exit 1
-}
 
 sim_port=$(free_port); http_port=$(free_port)
 start_simulator "$sim_port" 6 60 --webhook-url "http://127.0.0.1:$http_port"
@@ -103,12 +105,11 @@ daemon_pid=$!
 wait_for "the daemon" 300 sh -c "kill -0 $daemon_pid || exit 0; curl -sf http://127.0.0.1:$http_port/healthz"
 kill -0 "$daemon_pid" 2>/dev/null || { echo "link-order: serve exited: $(grep -v '^==' "$work/serve.log" | tail -n 5)" >&2; exit 1; }
 ctl() { "$bin" "$@" --socket "$socket" >/dev/null 2>&1 || true; }
-ig=$(curl -sf "http://127.0.0.1:$sim_port/_sim/accounts" | python3 -c '
+# The first account of each platform.
+read -r ig tt < <(curl -sf "http://127.0.0.1:$sim_port/_sim/accounts" | python3 -c '
 import json, sys
-print(next(a["externalId"] for a in json.load(sys.stdin) if a["platform"] == "instagram"))')
-tt=$(curl -sf "http://127.0.0.1:$sim_port/_sim/accounts" | python3 -c '
-import json, sys
-print(next(a["externalId"] for a in json.load(sys.stdin) if a["platform"] == "tiktok"))')
+accounts = json.load(sys.stdin)
+print(*(next(a["externalId"] for a in accounts if a["platform"] == p) for p in ("instagram", "tiktok")))')
 for round in 1 2 3; do
     curl -sf -X POST "http://127.0.0.1:$sim_port/_sim/publish?account=instagram:$ig" >/dev/null
     curl -sf -X POST "http://127.0.0.1:$sim_port/_sim/publish?account=tiktok:$tt" >/dev/null
@@ -129,11 +130,7 @@ daemon_pid=""
 
 # Every function of the binary either run executed, by instructions of its own (both runs summed),
 # hottest first. (The C libraries' functions are not the binary's to place.)
-nm --defined-only "$bin" | python3 -c '
-import sys
-for line in sys.stdin:
-    fields = line.rstrip("\n").split(None, 2)  # address, type, name (a name may hold spaces)
-    if len(fields) == 3 and fields[1] in "tTwW": print(fields[2])' >"$work/defined.txt"
+functions "$bin" | cut -f 2- >"$work/defined.txt"
 python3 - "$work/defined.txt" "$work/once.out" "$work/serve.out" >"$work/link-order.txt" <<'PY'
 import collections, re, sys
 defined = set(open(sys.argv[1]).read().splitlines())

@@ -1,6 +1,24 @@
 # Shared helpers of the benchmark scripts (sourced, not run).
 # Needs: $work (a scratch directory), $bin (the postsync binary).
 
+# free_port: a free loopback TCP port.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for WHAT SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds; after SECONDS,
+# says what it waited for and exits 1.
+wait_for() {
+    local what=$1 seconds=$2
+    shift 2
+    for _ in $(seq 1 $((seconds * 10))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "$(basename "$0" .sh): timed out waiting for $what" >&2
+    exit 1
+}
+
 # start_simulator PORT ACCOUNTS POSTS [extra simulate flags...]: starts `postsync simulate` in the
 # background, sets $sim_pid, waits until it listens. The simulator runs from its own copy of the
 # binary ($work/postsync-simulator): the kernel maps the cached neighbours of each page a process
