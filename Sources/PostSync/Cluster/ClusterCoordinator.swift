@@ -316,11 +316,7 @@ public actor ClusterCoordinator: Service {
                 // next holder, after a pause so that it does not bounce between daemons, unless
                 // it is older than a command lives.
                 if let sentAt = command.sentAt, Date().timeIntervalSince(sentAt) > ClusterLink.commandLifetime.seconds {
-                    logger.warning(
-                        "cluster command dropped: no worker took it in time",
-                        metadata: [
-                            "cluster.command": "\(command.id)", "account.id": "\(id)", "cluster.action": "\(command.action)",
-                        ])
+                    logger.warning("cluster command dropped: no worker took it in time", metadata: metadata(command, id))
                     return
                 }
                 try? await Task.sleep(for: .milliseconds(500))
@@ -330,15 +326,15 @@ public actor ClusterCoordinator: Service {
             reply = await carryOut(command.action, for: id)
             // Nobody waits for the answer of such a command: its failure would go unseen.
             if !command.wantsReply, let error = reply.error {
-                logger.warning(
-                    "cluster command failed",
-                    metadata: [
-                        "cluster.command": "\(command.id)", "account.id": "\(id)", "cluster.action": "\(command.action)",
-                        "error": "\(error)",
-                    ])
+                logger.warning("cluster command failed", metadata: metadata(command, id).merging(["error": "\(error)"]) { $1 })
             }
         }
         await link.answer(command, reply)
+    }
+
+    /// What names a command to one account in the log.
+    private func metadata(_ command: ClusterCommand, _ id: AccountID) -> Logger.Metadata {
+        ["cluster.command": "\(command.id)", "account.id": "\(id)", "cluster.action": "\(command.action)"]
     }
 
     private func carryOut(_ action: ClusterCommand.Action, for id: AccountID) async -> ClusterReply {

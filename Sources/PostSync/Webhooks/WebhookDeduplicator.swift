@@ -9,11 +9,11 @@ import Foundation
 /// key of each body is kept (its SHA-256 digest), never the body, and memory is bounded by
 /// `capacity`.
 public final class WebhookDeduplicator: Sendable {
-    /// What a body is remembered by: 32 bytes of a SHA-256 digest or HMAC, held inline.
+    /// What a body is remembered by: the 32 bytes of its SHA-256 digest, held inline.
     public struct Key: Hashable, Sendable {
         private let words: (UInt64, UInt64, UInt64, UInt64)
 
-        /// The key made of `bytes`: exactly 32 of them (a SHA-256 digest or HMAC).
+        /// The key made of `bytes`: exactly 32 of them (a SHA-256 digest).
         public init(_ bytes: some ContiguousBytes) {
             var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
             withUnsafeMutableBytes(of: &words) { key in
