@@ -281,9 +281,11 @@ extension AccountActor {
         let lookbackStart = record.lastSyncAt == nil ? nil : now.addingTimeInterval(-runSettings.lookback.seconds)
         var known: [String] = []
         if let lookbackStart, id.platform == .tiktok {
-            if recentPosts == nil { recentPosts = try await store.recentPosts(of: id, publishedSince: lookbackStart) }
-            recentPosts = recentPosts?.filter { $0.value >= lookbackStart }
-            known = (recentPosts ?? [:]).sorted { ($0.value, $0.key) > ($1.value, $1.key) }.map(\.key)
+            if recentPosts == nil {
+                recentPosts = PostTimes(try await store.recentPosts(of: id, publishedSince: lookbackStart))
+            }
+            recentPosts?.removeAll(before: lookbackStart)
+            known = recentPosts?.idsNewestFirst() ?? []
         }
         let request = FetchRequest(
             account: id, login: record.login, accessToken: record.accessToken, lookbackStart: lookbackStart,
@@ -308,9 +310,9 @@ extension AccountActor {
             }
         }
         for postID in result.insightsRead { insightsFetchedAt[postID] = now }
-        if insightsFetchedAt.count > 1000 {
-            let horizon = now.addingTimeInterval(-runSettings.lookback.seconds)
-            insightsFetchedAt = insightsFetchedAt.filter { $0.value >= horizon }
+        // A post older than the lookback is not read again, nor are its insights.
+        if insightsFetchedAt.count > 0 {
+            insightsFetchedAt.removeAll(before: now.addingTimeInterval(-runSettings.lookback.seconds))
         }
         return RunProduct(fetch: result, ingest: ingest)
     }

@@ -26,11 +26,11 @@ public actor AccountActor {
     }
     /// When each recent post last got Instagram insights (in memory: at worst a restart reads
     /// them once more).
-    var insightsFetchedAt: [String: Date] = [:]
+    var insightsFetchedAt = PostTimes()
     /// The account's stored posts inside the lookback window (id → publication time), read from
     /// the store once and then kept up to date from each run's posts, so that a steady-state run
     /// does not ask the database for them again (this worker is the only writer of its posts).
-    var recentPosts: [String: Date]?
+    var recentPosts: PostTimes?
     /// The timer's wake-up of a parked worker.
     private var parkedWake: WakeTimer.Registration?
     /// Whether this account last told the schedule board it is active.

@@ -14,14 +14,14 @@ public struct FetchRequest: Sendable {
     /// list did not return with `/v2/video/query/`).
     public var knownRecentPostIDs: [String]
     /// Instagram insights: when each post last got them (the actor keeps this in memory).
-    public var insightsFetchedAt: [String: Date]
+    public var insightsFetchedAt: PostTimes
     /// The time the run started.
     public var now: Date
 
     /// Creates a request.
     public init(
         account: AccountID, login: InstagramLogin?, accessToken: String, lookbackStart: Date?,
-        knownRecentPostIDs: [String] = [], insightsFetchedAt: [String: Date] = [:], now: Date
+        knownRecentPostIDs: [String] = [], insightsFetchedAt: PostTimes = [:], now: Date
     ) {
         self.account = account
         self.login = login
