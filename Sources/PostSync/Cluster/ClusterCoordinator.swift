@@ -311,19 +311,11 @@ public actor ClusterCoordinator: Service {
             }
         case .sync, .setAutoSync, .tokensReplaced, .authorizationRemoved, .stop:
             guard let id = command.account else { return }
-            guard await supervisor.hasWorker(id) else {
-                // Given up (or not started yet) since it was taken: back into the queue for the
-                // next holder, after a pause so that it does not bounce between daemons, unless
-                // it is older than a command lives.
-                if let sentAt = command.sentAt, Date().timeIntervalSince(sentAt) > ClusterLink.commandLifetime.seconds {
-                    logger.warning("cluster command dropped: no worker took it in time", metadata: metadata(command, id))
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(500))
-                try? await store.send(command)
+            guard await supervisor.hasWorker(id), let answer = await carryOut(command.action, for: id) else {
+                await requeue(command, for: id)
                 return
             }
-            reply = await carryOut(command.action, for: id)
+            reply = answer
             // Nobody waits for the answer of such a command: its failure would go unseen.
             if !command.wantsReply, let error = reply.error {
                 logger.warning("cluster command failed", metadata: metadata(command, id).merging(["error": "\(error)"]) { $1 })
@@ -332,12 +324,30 @@ public actor ClusterCoordinator: Service {
         await link.answer(command, reply)
     }
 
+    /// A command whose account has no worker here (given up since it was taken, or not started
+    /// yet) goes back into the queue for the account's holder, after a pause so that it does not
+    /// bounce between daemons, unless it is older than a command lives.
+    private func requeue(_ command: ClusterCommand, for id: AccountID) async {
+        if let sentAt = command.sentAt, Date().timeIntervalSince(sentAt) > ClusterLink.commandLifetime.seconds {
+            logger.warning("cluster command dropped: no worker took it in time", metadata: metadata(command, id))
+            return
+        }
+        try? await Task.sleep(for: .milliseconds(500))
+        do {
+            try await store.send(command)
+        } catch {
+            logger.warning("cluster command lost: not queued again", metadata: metadata(command, id).merging(["error": "\(error)"]) { $1 })
+        }
+    }
+
     /// What names a command to one account in the log.
     private func metadata(_ command: ClusterCommand, _ id: AccountID) -> Logger.Metadata {
         ["cluster.command": "\(command.id)", "account.id": "\(id)", "cluster.action": "\(command.action)"]
     }
 
-    private func carryOut(_ action: ClusterCommand.Action, for id: AccountID) async -> ClusterReply {
+    /// Carries out a command for an account this daemon has a worker for.
+    /// - Returns: The answer; nil when the worker went away meanwhile (the command goes back).
+    private func carryOut(_ action: ClusterCommand.Action, for id: AccountID) async -> ClusterReply? {
         do {
             switch action {
             case .sync(let trigger, let wait):
@@ -356,6 +366,8 @@ public actor ClusterCoordinator: Service {
                 break
             }
             return ClusterReply()
+        } catch is NoWorker {
+            return nil
         } catch {
             return ClusterReply(error: "\(error)")
         }

@@ -32,9 +32,11 @@ extension Supervisor {
         Set(slots.keys)
     }
 
-    /// Whether the account has a live worker here that is not being stopped.
+    /// Whether the account has a live worker here that is not being stopped. A slot whose worker
+    /// is not made yet does not count: that worker starts from the record read when the account
+    /// was claimed, which may predate what a command announces (new tokens), so the command waits.
     func hasWorker(_ id: AccountID) -> Bool {
-        guard slots[id] != nil else { return false }
+        guard slots[id]?.actor != nil else { return false }
         return !(modifyAccounts { $0.removed.contains(id) } ?? true)
     }
 
@@ -54,7 +56,7 @@ extension Supervisor {
     /// Another daemon stored new tokens for an account held here: the worker reads them.
     func reloadTokens(_ id: AccountID) async throws {
         guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
-        guard let worker = worker(id) else { return }
+        guard let worker = worker(id) else { throw NoWorker() }
         try await worker.replaceTokens(TokenUpdate(record, refreshedAt: clock.now))
     }
 
@@ -143,3 +145,8 @@ extension Supervisor {
         }
     }
 }
+
+/// A command for an account reached this daemon while it has no worker for it (not started yet,
+/// or stopped meanwhile): the command goes back to the queue for the account's holder.
+struct NoWorker: Error {}
+
