@@ -336,7 +336,8 @@ public actor ClusterCoordinator: Service {
         do {
             try await store.send(command)
         } catch {
-            logger.warning("cluster command lost: not queued again", metadata: metadata(command, id).merging(["error": "\(error)"]) { $1 })
+            logger.warning(
+                "cluster command lost: not queued again", metadata: metadata(command, id).merging(["error": "\(error)"]) { $1 })
         }
     }
 

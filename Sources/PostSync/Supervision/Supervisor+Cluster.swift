@@ -149,4 +149,3 @@ extension Supervisor {
 /// A command for an account reached this daemon while it has no worker for it (not started yet,
 /// or stopped meanwhile): the command goes back to the queue for the account's holder.
 struct NoWorker: Error {}
-
