@@ -54,5 +54,8 @@ import Testing
         #expect(times["18446744073709551616"] == time)
         #expect(times.count == 3)
         #expect(times.idsNewestFirst() == ["7", "18446744073709551616", "007"])
+        #expect(PostTimes(["7": time]) != PostTimes(["07": time]))
+        #expect(PostTimes(["7": time]) != PostTimes(["7": time.addingTimeInterval(1)]))
+        #expect(PostTimes(["x": time]) != PostTimes(["x": time, "8": time]))
     }
 }

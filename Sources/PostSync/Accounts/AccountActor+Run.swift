@@ -182,10 +182,7 @@ extension AccountActor {
             break
         case .saved(stillHeld: false):
             logger.warning("lease lost during a token refresh; the new token was saved for the new holder")
-            if let cluster = environment.cluster {
-                _ = try? await cluster.request(
-                    ClusterCommand(account: id, action: .tokensReplaced, wantsReply: false), timeout: .zero)
-            }
+            await tellHolderTokensReplaced()
             throw StoreError.leaseLost(id)
         case .superseded:
             logger.warning("a newer token was stored during the refresh; using it")
@@ -204,13 +201,27 @@ extension AccountActor {
         do {
             let saved = try await saveRotated(update, replacing: replaced)
             replacing = nil
-            if saved == .saved(stillHeld: false), let cluster = environment.cluster {
-                _ = try? await cluster.request(
-                    ClusterCommand(account: id, action: .tokensReplaced, wantsReply: false), timeout: .zero)
-            }
+            if saved == .saved(stillHeld: false) { await tellHolderTokensReplaced() }
             logger.notice("refreshed token saved before the worker left")
         } catch {
             logger.critical("refreshed token could not be saved before the worker left", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Tells the account's new holder to read the pair this worker saved after it lost the lease:
+    /// that holder may have found the old pair dead meanwhile and put the account in
+    /// `needs_reauth`. Not cancelled with the run either: a run whose deadline passed while this
+    /// daemon was stopped (SIGSTOP, a VM paused) dropped the command before it was sent, and the
+    /// account stayed in `needs_reauth` with a valid token.
+    private func tellHolderTokensReplaced() async {
+        guard let cluster = environment.cluster else { return }
+        let command = ClusterCommand(account: id, action: .tokensReplaced, wantsReply: false)
+        do {
+            _ = try await Task { try await cluster.request(command, timeout: .zero) }.value
+        } catch {
+            logger.error(
+                "the new holder was not told about the saved token: if it found the old one dead, the account stays in needs_reauth",
+                metadata: ["error": "\(error)"])
         }
     }
 
@@ -310,8 +321,9 @@ extension AccountActor {
             }
         }
         for postID in result.insightsRead { insightsFetchedAt[postID] = now }
-        // A post older than the lookback is not read again, nor are its insights.
-        if insightsFetchedAt.count > 0 {
+        // Pruned only when large: an insights time is consulted for `insights_every`, which may
+        // be longer than the lookback.
+        if insightsFetchedAt.count > 1000 {
             insightsFetchedAt.removeAll(before: now.addingTimeInterval(-runSettings.lookback.seconds))
         }
         return RunProduct(fetch: result, ingest: ingest)

@@ -271,7 +271,11 @@ public actor ClusterCoordinator: Service {
         let commands: [ClusterCommand]
         do {
             commands = try await store.takeCommands(for: node, maxAge: ClusterLink.commandLifetime)
+        } catch StoreError.unavailable {
+            return  // an outage, logged once by the store; the commands wait in the database
         } catch {
+            // A statement that timed out may still commit: then the commands it took are gone.
+            logger.warning("cluster commands not taken", metadata: ["error": "\(error)"])
             return
         }
         var groups: [String: [ClusterCommand]] = [:]
@@ -286,7 +290,11 @@ public actor ClusterCoordinator: Service {
             let batch = groups[key] ?? []
             let task = Task {
                 await previous?.value
-                for command in batch { await self.carryOut(command) }
+                for (index, command) in batch.enumerated() where !(await self.carryOut(command)) {
+                    // Not here: this command and the ones after it go back, in their order.
+                    await self.requeue(batch[index...])
+                    break
+                }
             }
             queues[key] = task
             Task {
@@ -300,7 +308,9 @@ public actor ClusterCoordinator: Service {
         if queues[key] == task { queues[key] = nil }
     }
 
-    private func carryOut(_ command: ClusterCommand) async {
+    /// Carries a command out and answers it.
+    /// - Returns: false when its account has no worker here (the caller sends it back).
+    private func carryOut(_ command: ClusterCommand) async -> Bool {
         let reply: ClusterReply
         switch command.action {
         case .syncAll(let trigger, let wait):
@@ -310,10 +320,9 @@ public actor ClusterCoordinator: Service {
                 reply = ClusterReply(queued: await supervisor.triggerAll(trigger, localOnly: true))
             }
         case .sync, .setAutoSync, .tokensReplaced, .authorizationRemoved, .stop:
-            guard let id = command.account else { return }
+            guard let id = command.account else { return true }
             guard await supervisor.hasWorker(id), let answer = await carryOut(command.action, for: id) else {
-                await requeue(command, for: id)
-                return
+                return false
             }
             reply = answer
             // Nobody waits for the answer of such a command: its failure would go unseen.
@@ -322,22 +331,28 @@ public actor ClusterCoordinator: Service {
             }
         }
         await link.answer(command, reply)
+        return true
     }
 
-    /// A command whose account has no worker here (given up since it was taken, or not started
-    /// yet) goes back into the queue for the account's holder, after a pause so that it does not
-    /// bounce between daemons, unless it is older than a command lives.
-    private func requeue(_ command: ClusterCommand, for id: AccountID) async {
-        if let sentAt = command.sentAt, Date().timeIntervalSince(sentAt) > ClusterLink.commandLifetime.seconds {
-            logger.warning("cluster command dropped: no worker took it in time", metadata: metadata(command, id))
-            return
-        }
+    /// Commands whose account has no worker here (given up or lost since they were taken, or not
+    /// started yet) go back into the queue for the account's holder, in their order, after a
+    /// pause so that they do not bounce between daemons; one older than a command lives is
+    /// dropped.
+    private func requeue(_ commands: ArraySlice<ClusterCommand>) async {
         try? await Task.sleep(for: .milliseconds(500))
-        do {
-            try await store.send(command)
-        } catch {
-            logger.warning(
-                "cluster command lost: not queued again", metadata: metadata(command, id).merging(["error": "\(error)"]) { $1 })
+        for command in commands {
+            guard let id = command.account else { continue }
+            if let sentAt = command.sentAt, Date().timeIntervalSince(sentAt) > ClusterLink.commandLifetime.seconds {
+                logger.warning("cluster command dropped: no worker took it in time", metadata: metadata(command, id))
+                continue
+            }
+            do {
+                try await store.send(command)
+            } catch {
+                logger.warning(
+                    "cluster command lost: not queued again",
+                    metadata: metadata(command, id).merging(["error": "\(error)"]) { $1 })
+            }
         }
     }
 
@@ -368,6 +383,9 @@ public actor ClusterCoordinator: Service {
             }
             return ClusterReply()
         } catch is NoWorker {
+            return nil
+        } catch StoreError.leaseLost {
+            // The lease went while the command was carried out: the next holder gets it.
             return nil
         } catch {
             return ClusterReply(error: "\(error)")
