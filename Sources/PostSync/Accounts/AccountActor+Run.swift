@@ -186,7 +186,10 @@ extension AccountActor {
             throw StoreError.leaseLost(id)
         case .superseded:
             logger.warning("a newer token was stored during the refresh; using it")
-            if let stored = try await store.account(id) { adoptTokens(of: stored) }
+            // Read outside the run too: this worker's refreshed pair is the superseded one now.
+            let id = self.id
+            let read = Task { () async throws -> AccountRecord? in try await store.account(id) }
+            if let stored = try await read.value { adoptTokens(of: stored) }
         }
         return handle(.tokenSaved)
     }
