@@ -28,14 +28,18 @@ import Testing
             let book = LeaseBook(node: "n1", lease: .seconds(30))
             book.claimed(id, epoch: epoch, sentAt: .now)
 
+            let recorder = KeepingRecorder()
             // The refresh answers after the lease went to n2 and after the run's deadline.
             let client = SlowRefreshClient {
-                try await store.release("n1", [id])
-                _ = try await store.claim("n2", lease: .seconds(30), limit: 1, excluding: [])
+                // In a task of its own: the run's 100 ms may end meanwhile on a slow machine.
+                try await Task {
+                    try await store.release("n1", [id])
+                    _ = try await store.claim("n2", lease: .seconds(30), limit: 1, excluding: [])
+                }.value
             }
             let environment = SyncEnvironment(
                 store: store, clients: [.tiktok: client], clock: SystemClock(), limiter: AsyncSemaphore(permits: 1),
-                recorder: NoRecorder(), logger: testLogger(),
+                recorder: recorder, logger: testLogger(),
                 cluster: ClusterLink(store: store, book: book, logger: testLogger()))
             let worker = AccountActor(
                 record: record,
@@ -45,8 +49,11 @@ import Testing
                     tokenPolicy: TokenPolicy(instagramRefreshBefore: .seconds(86_400), tiktokRefreshBefore: .seconds(600))),
                 environment: environment, seed: 1, fence: LeaseFence(node: "n1", epoch: epoch))
 
-            // The run ends past its deadline, its lease lost: how it ends is not the point here.
+            // The run ends past its deadline with its lease lost (the fenced SyncLog entry and
+            // schedule are refused): how it ends is not the point here.
             _ = try? await worker.syncOnce(trigger: .manual)
+            let messages = recorder.entries.withLock { $0 }.map { $0.errorMessage ?? "" }
+            #expect(messages.count == 1 && messages[0].contains("deadline"), "\(messages)")
             #expect(client.refreshes.withLock { $0 } == 1)
             let stored = try #require(try await store.account(id))
             #expect(stored.accessToken == "a1" && stored.refreshToken == "r1", "the only valid pair is saved")
@@ -84,7 +91,12 @@ private final class SlowRefreshClient: PlatformClient, Sendable {
     }
 }
 
-/// A recorder that writes nothing.
-private struct NoRecorder: SyncRecorder {
-    func record(_ entry: SyncLogEntry, fence: LeaseFence?) async throws -> SyncLogEntry { entry }
+/// A recorder that keeps the entries in memory.
+private struct KeepingRecorder: SyncRecorder {
+    let entries = Locked<[SyncLogEntry]>([])
+
+    func record(_ entry: SyncLogEntry, fence: LeaseFence?) async throws -> SyncLogEntry {
+        entries.withLock { $0.append(entry) }
+        return entry
+    }
 }

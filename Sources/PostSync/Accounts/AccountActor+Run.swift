@@ -121,8 +121,14 @@ extension AccountActor {
                 action = try await saveTokens()
             case .refreshToken:
                 try await leaseForRefresh()
-                refreshed = try await client.refresh(
-                    account: id, accessToken: record.accessToken, refreshToken: record.refreshToken, now: now, calls: calls)
+                // Not cancelled with the run: once the platform has issued a new pair, the old
+                // refresh token is dead, and a run whose deadline passed while its answer was on
+                // the way (a daemon stopped mid-refresh) must still read it, to save it. The
+                // HTTP request's own timeout bounds it.
+                let (id, access, refresh) = (self.id, record.accessToken, record.refreshToken)
+                refreshed = try await Task {
+                    try await client.refresh(account: id, accessToken: access, refreshToken: refresh, now: now, calls: calls)
+                }.value
                 action = handle(.tokenRefreshed)
             case .discardRefreshedTokens:
                 refreshed = nil
@@ -239,7 +245,7 @@ extension AccountActor {
     }
 
     /// Takes the stored record's tokens into memory.
-    private func adoptTokens(of stored: AccountRecord) {
+    func adoptTokens(of stored: AccountRecord) {
         record.accessToken = stored.accessToken
         record.refreshToken = stored.refreshToken
         record.tokenExpiresAt = stored.tokenExpiresAt

@@ -250,6 +250,16 @@ public actor AccountActor {
         mailbox.post(.wake)
     }
 
+    /// Another daemon stored a pair for this account that this worker has not seen (it refreshed
+    /// just before it lost the lease): takes the pair as stored and clears `needs_reauth` as an
+    /// operator's token does. Nothing is written but the schedule: writing the pair back could
+    /// overwrite one rotated since it was read.
+    public func adoptStoredTokens(of stored: AccountRecord) async throws {
+        adoptTokens(of: stored)
+        try await execute(handle(.tokenReplaced(now: environment.clock.now)))
+        mailbox.post(.wake)
+    }
+
     /// The platform revoked the authorization: no calls until a new token.
     public func authorizationRemoved(_ message: String) async throws {
         try await execute(handle(.authorizationRemoved(message)))

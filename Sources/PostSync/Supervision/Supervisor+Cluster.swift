@@ -57,7 +57,7 @@ extension Supervisor {
     func reloadTokens(_ id: AccountID) async throws {
         guard let record = try await store.account(id) else { throw StoreError.unknownAccount(id) }
         guard let worker = worker(id) else { throw NoWorker() }
-        try await worker.replaceTokens(TokenUpdate(record, refreshedAt: clock.now))
+        try await worker.adoptStoredTokens(of: record)
     }
 
     /// The daemons of the cluster as `status` shows them; with one daemon, this one.
