@@ -121,14 +121,12 @@ extension AccountActor {
                 action = try await saveTokens()
             case .refreshToken:
                 try await leaseForRefresh()
-                // Not cancelled with the run: once the platform has issued a new pair, the old
-                // refresh token is dead, and a run whose deadline passed while its answer was on
-                // the way (a daemon stopped mid-refresh) must still read it, to save it. The
-                // HTTP request's own timeout bounds it.
+                // Once the platform has issued a new pair the old refresh token is dead: the
+                // answer must be read, to be saved (the HTTP request's timeout bounds it).
                 let (id, access, refresh) = (self.id, record.accessToken, record.refreshToken)
-                refreshed = try await Task {
+                refreshed = try await Self.outsideRun {
                     try await client.refresh(account: id, accessToken: access, refreshToken: refresh, now: now, calls: calls)
-                }.value
+                }
                 action = handle(.tokenRefreshed)
             case .discardRefreshedTokens:
                 refreshed = nil
@@ -192,10 +190,9 @@ extension AccountActor {
             throw StoreError.leaseLost(id)
         case .superseded:
             logger.warning("a newer token was stored during the refresh; using it")
-            // Read outside the run too: this worker's refreshed pair is the superseded one now.
+            // This worker's refreshed pair is the superseded one now: the stored one must be read.
             let id = self.id
-            let read = Task { () async throws -> AccountRecord? in try await store.account(id) }
-            if let stored = try await read.value { adoptTokens(of: stored) }
+            if let stored = try await Self.outsideRun({ try await store.account(id) }) { adoptTokens(of: stored) }
         }
         return handle(.tokenSaved)
     }
@@ -219,14 +216,14 @@ extension AccountActor {
 
     /// Tells the account's new holder to read the pair this worker saved after it lost the lease:
     /// that holder may have found the old pair dead meanwhile and put the account in
-    /// `needs_reauth`. Not cancelled with the run either: a run whose deadline passed while this
-    /// daemon was stopped (SIGSTOP, a VM paused) dropped the command before it was sent, and the
-    /// account stayed in `needs_reauth` with a valid token.
+    /// `needs_reauth`. Sent outside the run: sent from a run cancelled by its deadline, it was
+    /// dropped before it reached the database, and the account stayed in `needs_reauth` with a
+    /// valid token.
     private func tellHolderTokensReplaced() async {
         guard let cluster = environment.cluster else { return }
         let command = ClusterCommand(account: id, action: .tokensReplaced, wantsReply: false)
         do {
-            _ = try await Task { try await cluster.request(command, timeout: .zero) }.value
+            _ = try await Self.outsideRun { try await cluster.request(command, timeout: .zero) }
         } catch {
             logger.error(
                 "the new holder was not told about the saved token: if it found the old one dead, the account stays in needs_reauth",
@@ -234,14 +231,22 @@ extension AccountActor {
         }
     }
 
-    /// The compare-and-swap save of a refreshed pair, not cancelled with the run (its deadline):
-    /// the old refresh token is already dead, so this write must get its chance; the statement
-    /// time limit still bounds it.
+    /// The compare-and-swap save of a refreshed pair, outside the run: the old refresh token is
+    /// already dead, so this write must get its chance; the statement time limit still bounds it.
     private func saveRotated(_ update: TokenUpdate, replacing replaced: TokenPair) async throws -> RotationSave {
         let store = environment.store
         let fence = self.fence
         let id = self.id
-        return try await Task { try await store.saveRotatedTokens(id, update, replacing: replaced, fence: fence) }.value
+        return try await Self.outsideRun { try await store.saveRotatedTokens(id, update, replacing: replaced, fence: fence) }
+    }
+
+    /// Runs a step of a token's rotation in a task of its own, so that it is not cancelled with
+    /// the run. A run's deadline cancels it (`withDeadline`), and a daemon stopped mid-refresh
+    /// (SIGSTOP, a paused VM) wakes up past that deadline; a cancelled caller's store statement
+    /// fails before it is sent. Once the platform has issued a new pair, every step up to telling
+    /// the account's holder must still happen, each bounded by its own timeout.
+    private static func outsideRun<T: Sendable>(_ step: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task(operation: step).value
     }
 
     /// Takes the stored record's tokens into memory.
